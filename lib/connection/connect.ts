@@ -1,0 +1,55 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Sequelize } from 'sequelize-typescript'
+import { ConnectionError } from '../errors.js'
+import type { Logger } from './logger.js'
+import { describeTarget, type ConnectionTarget } from './target.js'
+import type { ConnectRetryOptions } from '../types.js'
+
+// Failures that mean "not up yet" (refused, starting up, too many clients, DNS not ready):
+// worth another attempt. Anything else (bad password, missing database) will not fix itself.
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', '57P03', '53300', '08006', '08001'])
+
+/** SQLSTATE or Node error code of a Sequelize connection failure. */
+export function driverCode (err: unknown): string | undefined {
+  const e = err as { parent?: { code?: string }, original?: { code?: string }, code?: string }
+  return e?.parent?.code ?? e?.original?.code ?? e?.code
+}
+
+/**
+ * Opens one connection (`SELECT 1`) with bounded exponential backoff. The error names host, port
+ * and database, never the password, and carries the last driver error as `cause`.
+ */
+export async function connectWithRetry (sequelize: Sequelize, target: ConnectionTarget, retry: Required<ConnectRetryOptions>, log: Logger): Promise<void> {
+  const where = describeTarget(target)
+  const started = Date.now()
+  let delay = retry.initialDelayMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sequelize.authenticate({ logging: false })
+      return
+    } catch (err) {
+      const code = driverCode(err)
+      if (!TRANSIENT_CODES.has(code ?? '') || attempt >= retry.attempts) {
+        throw connectionFailure(err, code, target, attempt, Date.now() - started)
+      }
+      log.warn({ attempt, of: retry.attempts, code, target: where, retryInMs: delay }, `database ${where} not reachable yet (${code}), retrying`)
+      await sleep(delay)
+      delay = Math.min(delay * 2, retry.maxDelayMs)
+    }
+  }
+}
+
+function connectionFailure (err: unknown, code: string | undefined, target: ConnectionTarget, attempts: number, elapsedMs: number): ConnectionError {
+  const at = `${target.host}:${target.port}`
+  switch (code) {
+    case '28P01':
+    case '28000':
+      return new ConnectionError(`PostgreSQL at ${at} rejected user "${target.user}" (${code}: authentication failed). Check the user and password in your connection settings or secret.`, { cause: err, code: 'ERR_COACH_DB_AUTH' })
+    case '3D000':
+      return new ConnectionError(`Database "${target.database}" does not exist on ${at}. Create it (createdb -h ${target.host} -p ${target.port} ${target.database}) or fix the database name.`, { cause: err, code: 'ERR_COACH_DB_NO_DATABASE' })
+    default: {
+      const reason = err instanceof Error ? err.message : String(err)
+      return new ConnectionError(`Could not connect to PostgreSQL at ${at} (database "${target.database}") after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${(elapsedMs / 1000).toFixed(1)} s: ${reason}. Check that the server is running and the host and port are right.`, { cause: err })
+    }
+  }
+}

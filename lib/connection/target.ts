@@ -1,0 +1,70 @@
+import { parse } from 'pg-connection-string'
+import { OptionsError } from '../errors.js'
+
+/** Where to connect, without the password: safe to log and to put in error messages. */
+export interface ConnectionTarget {
+  host: string
+  port: number
+  database: string
+  user: string
+  /** `true` when the URL asks for TLS (`sslmode=require` and friends, or `ssl=true`). */
+  ssl: boolean
+}
+
+/** A parsed connection string: the loggable target plus the password kept apart. */
+export interface ParsedConnectionString {
+  target: ConnectionTarget
+  password: string | undefined
+}
+
+const SUPPORTED_PROTOCOLS = new Set(['postgres:', 'postgresql:'])
+
+/**
+ * Parses a `postgres://` URL. The error for a malformed URL deliberately does not echo the URL:
+ * it may carry a password.
+ */
+export function parseConnectionString (connectionString: string, origin: string): ParsedConnectionString {
+  let url: URL
+  try {
+    url = new URL(connectionString)
+  } catch (err) {
+    throw new OptionsError(`${origin} is not a valid URL. Expected postgres://user:password@host:5432/database.`, { cause: stripInput(err) })
+  }
+  if (!SUPPORTED_PROTOCOLS.has(url.protocol)) {
+    throw new OptionsError(`${origin} must start with postgres:// or postgresql:// (got "${url.protocol}//").`)
+  }
+  if (url.hostname === '') {
+    throw new OptionsError(`${origin} has no host. Expected postgres://user:password@host:5432/database.`)
+  }
+  if (url.pathname === '' || url.pathname === '/') {
+    throw new OptionsError(`${origin} names no database. Add it after the host: postgres://user@${url.hostname}:${url.port || 5432}/<database>.`)
+  }
+  const parsed = parse(connectionString)
+  const sslmode = url.searchParams.get('sslmode')
+  return {
+    target: {
+      host: parsed.host ?? url.hostname,
+      port: parsed.port !== undefined && parsed.port !== null ? Number(parsed.port) : 5432,
+      database: parsed.database ?? decodeURIComponent(url.pathname.slice(1)),
+      user: parsed.user ?? 'postgres',
+      ssl: (sslmode !== null && sslmode !== 'disable' && sslmode !== 'prefer' && sslmode !== 'allow') || url.searchParams.get('ssl') === 'true'
+    },
+    password: parsed.password
+  }
+}
+
+/** `user@host:port/database`: how a target appears in logs and messages. */
+export function describeTarget (target: ConnectionTarget): string {
+  return `${target.user}@${target.host}:${target.port}/${target.database}`
+}
+
+// Node's "Invalid URL" TypeError carries the input string in `err.input`; drop it so a password
+// inside a malformed URL cannot leak through `cause`.
+function stripInput (err: unknown): unknown {
+  if (err instanceof Error) {
+    const copy = new TypeError(err.message)
+    ;(copy as { code?: unknown }).code = (err as { code?: unknown }).code
+    return copy
+  }
+  return undefined
+}

@@ -1,0 +1,26 @@
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { MigrationFile } from './types.js'
+
+/** `<14-digit UTC timestamp>_<snake_case description>.<ts|js>`; declaration files are not migrations. */
+const MIGRATION_FILE = /^(\d{14}_[a-z0-9_]+)\.(ts|js|mjs|cjs)$/
+
+/**
+ * The package's own migrations: `migrations/` next to `lib/` in a source checkout (TypeScript)
+ * and `dist/migrations/` next to `dist/lib/` when installed (compiled JavaScript).
+ */
+export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url))
+
+/** Lists migration files in name (= time) order. When both `.ts` and `.js` exist, one is kept. */
+export async function discoverMigrations (dir: string): Promise<MigrationFile[]> {
+  const byName = new Map<string, MigrationFile>()
+  for (const file of await readdir(dir)) {
+    if (file.endsWith('.d.ts')) continue
+    const match = MIGRATION_FILE.exec(file)
+    if (match === null) continue
+    const name = match[1] as string
+    if (!byName.has(name)) byName.set(name, { name, path: join(dir, file) })
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
+}

@@ -1,0 +1,79 @@
+import { QueryTypes, type Transaction } from 'sequelize'
+import type { Sequelize } from 'sequelize-typescript'
+import type { UmzugStorage } from 'umzug'
+import type { AppliedMigration } from './types.js'
+
+interface MetaRow {
+  name: string
+  executed_at: Date
+  duration_ms: number | null
+  checksum: string | null
+}
+
+/**
+ * The meta table. Rows are written by the runner inside each migration's own transaction
+ * ({@link record}); umzug's `logMigration` / `unlogMigration`, called after that, are idempotent
+ * and so find nothing left to do.
+ */
+export class SchemaMigrationsStorage implements UmzugStorage {
+  readonly tableName: string
+  private readonly sequelize: Sequelize
+  private readonly quotedTable: string
+
+  constructor (sequelize: Sequelize, tableName: string) {
+    this.sequelize = sequelize
+    this.tableName = tableName
+    this.quotedTable = sequelize.getQueryInterface().quoteIdentifier(tableName)
+  }
+
+  async ensureTable (): Promise<void> {
+    try {
+      await this.sequelize.query(`CREATE TABLE IF NOT EXISTS ${this.quotedTable} (
+        name varchar(255) PRIMARY KEY,
+        executed_at timestamptz NOT NULL DEFAULT now(),
+        duration_ms integer,
+        checksum varchar(64)
+      )`)
+    } catch (err) {
+      // Two processes creating the table at the same moment: the loser sees a duplicate type.
+      if (!isDuplicateObject(err)) throw err
+    }
+  }
+
+  async record (row: { name: string, durationMs: number, checksum: string | null }, transaction?: Transaction): Promise<void> {
+    await this.sequelize.query(
+      `INSERT INTO ${this.quotedTable} (name, duration_ms, checksum) VALUES (:name, :durationMs, :checksum) ON CONFLICT (name) DO NOTHING`,
+      { replacements: row, transaction }
+    )
+  }
+
+  async erase (name: string, transaction?: Transaction): Promise<void> {
+    await this.sequelize.query(`DELETE FROM ${this.quotedTable} WHERE name = :name`, { replacements: { name }, transaction })
+  }
+
+  async logMigration ({ name }: { name: string }): Promise<void> {
+    await this.record({ name, durationMs: 0, checksum: null })
+  }
+
+  async unlogMigration ({ name }: { name: string }): Promise<void> {
+    await this.erase(name)
+  }
+
+  async executed (): Promise<string[]> {
+    return (await this.rows()).map(row => row.name)
+  }
+
+  async rows (): Promise<AppliedMigration[]> {
+    await this.ensureTable()
+    const rows = await this.sequelize.query<MetaRow>(
+      `SELECT name, executed_at, duration_ms, checksum FROM ${this.quotedTable} ORDER BY name`,
+      { type: QueryTypes.SELECT }
+    )
+    return rows.map(row => ({ name: row.name, executedAt: row.executed_at, durationMs: row.duration_ms, checksum: row.checksum }))
+  }
+}
+
+function isDuplicateObject (err: unknown): boolean {
+  const code = (err as { parent?: { code?: string } }).parent?.code
+  return code === '23505' || code === '42P07'
+}

@@ -1,0 +1,177 @@
+import { Sequelize } from 'sequelize-typescript'
+import { OptionsError } from './errors.js'
+import type { CoachDbOptions, ConnectRetryOptions, PoolOptions } from './types.js'
+
+/** Options after validation and defaults; environment variables already folded in. */
+export interface ResolvedOptions {
+  connectionString: string | undefined
+  connectionStringOrigin: 'connectionString option' | 'DATABASE_URL'
+  sequelize: Sequelize | undefined
+  secretId: string | undefined
+  region: string | undefined
+  endpoint: string | undefined
+  secretTtlMs: number
+  pool: Required<PoolOptions>
+  migrate: boolean
+  connectRetry: Required<ConnectRetryOptions>
+  migrationsDir: string | undefined
+  statementTimeoutMs: number
+}
+
+export const DEFAULT_POOL: Required<PoolOptions> = { max: 20, min: 0, acquire: 30_000, idle: 10_000 }
+export const DEFAULT_CONNECT_RETRY: Required<ConnectRetryOptions> = { attempts: 5, initialDelayMs: 250, maxDelayMs: 2_000 }
+export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
+
+const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
+  'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
+  'pool', 'migrate', 'connectRetry', 'migrationsDir', 'statementTimeoutMs'
+]
+
+/**
+ * Checks every option before anything connects, so a typo fails at `register` with a message
+ * that names the option, instead of surfacing later as a confusing driver error. Values are never
+ * echoed: a connection string may hold a password.
+ */
+export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new OptionsError('fastify-coach-db options must be an object, e.g. { connectionString: process.env.DATABASE_URL }.')
+  }
+  const opts = input as Record<string, unknown>
+  rejectUnknownKeys(opts)
+
+  const connectionString = optionalString(opts, 'connectionString')
+  const sequelize = opts.sequelize
+  if (sequelize !== undefined && !(sequelize instanceof Sequelize)) {
+    throw new OptionsError('Option "sequelize" must be a Sequelize instance from sequelize-typescript (import { Sequelize } from \'sequelize-typescript\').')
+  }
+  if (sequelize !== undefined && connectionString !== undefined) {
+    throw new OptionsError('Pass either "sequelize" or "connectionString", not both: with "sequelize" the plugin uses that instance\'s connection.')
+  }
+  const secretId = optionalString(opts, 'secretId')
+  const envUrl = nonEmpty(env.DATABASE_URL)
+  const envSecret = nonEmpty(env.DB_SECRET_NAME) ?? nonEmpty(env.DB_SECRET_ARN)
+  if (connectionString === undefined && sequelize === undefined && secretId === undefined && envSecret === undefined && envUrl === undefined) {
+    throw new OptionsError('No database configured. Pass { connectionString: "postgres://user:password@host:5432/db" }, a { secretId } for AWS Secrets Manager, or an existing { sequelize }; or set DATABASE_URL or DB_SECRET_NAME.')
+  }
+
+  return {
+    connectionString: connectionString ?? envUrl,
+    connectionStringOrigin: connectionString !== undefined ? 'connectionString option' : 'DATABASE_URL',
+    sequelize: sequelize as Sequelize | undefined,
+    secretId,
+    region: optionalString(opts, 'region'),
+    endpoint: optionalString(opts, 'endpoint'),
+    secretTtlMs: optionalInteger(opts, 'secretTtlMs', 0) ?? DEFAULT_SECRET_TTL_MS,
+    pool: resolvePool(opts.pool),
+    migrate: optionalBoolean(opts, 'migrate') ?? env.DB_MIGRATE === 'true',
+    connectRetry: resolveConnectRetry(opts.connectRetry),
+    migrationsDir: optionalString(opts, 'migrationsDir'),
+    statementTimeoutMs: optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0
+  }
+}
+
+function rejectUnknownKeys (opts: Record<string, unknown>): void {
+  for (const key of Object.keys(opts)) {
+    if ((KNOWN_KEYS as readonly string[]).includes(key)) continue
+    const suggestion = closest(key, KNOWN_KEYS)
+    throw new OptionsError(`Unknown option "${key}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Known options: ${KNOWN_KEYS.join(', ')}.`)
+  }
+}
+
+function resolvePool (value: unknown): Required<PoolOptions> {
+  if (value === undefined) return { ...DEFAULT_POOL }
+  const pool = objectOption(value, 'pool', ['max', 'min', 'acquire', 'idle'])
+  const resolved = {
+    max: optionalInteger(pool, 'max', 1, 'pool.') ?? DEFAULT_POOL.max,
+    min: optionalInteger(pool, 'min', 0, 'pool.') ?? DEFAULT_POOL.min,
+    acquire: optionalInteger(pool, 'acquire', 1, 'pool.') ?? DEFAULT_POOL.acquire,
+    idle: optionalInteger(pool, 'idle', 1, 'pool.') ?? DEFAULT_POOL.idle
+  }
+  if (resolved.min > resolved.max) {
+    throw new OptionsError(`Option "pool.min" (${resolved.min}) must not exceed "pool.max" (${resolved.max}).`)
+  }
+  return resolved
+}
+
+function resolveConnectRetry (value: unknown): Required<ConnectRetryOptions> {
+  if (value === undefined) return { ...DEFAULT_CONNECT_RETRY }
+  if (value === false) return { ...DEFAULT_CONNECT_RETRY, attempts: 1 }
+  const retry = objectOption(value, 'connectRetry', ['attempts', 'initialDelayMs', 'maxDelayMs'], ' or false')
+  return {
+    attempts: optionalInteger(retry, 'attempts', 1, 'connectRetry.') ?? DEFAULT_CONNECT_RETRY.attempts,
+    initialDelayMs: optionalInteger(retry, 'initialDelayMs', 0, 'connectRetry.') ?? DEFAULT_CONNECT_RETRY.initialDelayMs,
+    maxDelayMs: optionalInteger(retry, 'maxDelayMs', 0, 'connectRetry.') ?? DEFAULT_CONNECT_RETRY.maxDelayMs
+  }
+}
+
+function objectOption (value: unknown, name: string, keys: string[], alternative = ''): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OptionsError(`Option "${name}" must be an object${alternative} (got ${describe(value)}).`)
+  }
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) throw new OptionsError(`Unknown option "${name}.${key}". Known: ${keys.map(k => `${name}.${k}`).join(', ')}.`)
+  }
+  return value as Record<string, unknown>
+}
+
+function optionalString (opts: Record<string, unknown>, key: string): string | undefined {
+  const value = opts[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new OptionsError(`Option "${key}" must be a non-empty string (got ${describe(value)}).`)
+  }
+  return value
+}
+
+function optionalBoolean (opts: Record<string, unknown>, key: string): boolean | undefined {
+  const value = opts[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'boolean') throw new OptionsError(`Option "${key}" must be true or false (got ${describe(value)}).`)
+  return value
+}
+
+function optionalInteger (opts: Record<string, unknown>, key: string, min: number, prefix = ''): number | undefined {
+  const value = opts[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new OptionsError(`Option "${prefix}${key}" must be a whole number >= ${min} (got ${describe(value)}).`)
+  }
+  return value
+}
+
+// Says what kind of value was passed without printing it: it may be a secret.
+function describe (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string'
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'a non-finite number'
+  return `a ${typeof value}`
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value
+}
+
+function closest (key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) { best = candidate; bestDistance = d }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined
+}
+
+function editDistance (a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] as number
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] as number
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diagonal = above
+    }
+  }
+  return row[b.length] as number
+}

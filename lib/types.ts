@@ -1,0 +1,64 @@
+import type { Sequelize } from 'sequelize-typescript'
+import type { Models } from '../models/index.js'
+import type { Migrator } from './migrator/migrator.js'
+
+/** Connection pool settings, passed to Sequelize's pool. */
+export interface PoolOptions {
+  /** Most connections open at once. Default 20. */
+  max?: number
+  /** Connections kept open when idle. Default 0. */
+  min?: number
+  /** Longest wait for a free connection, in ms, before a query fails. Default 30000. */
+  acquire?: number
+  /** How long a connection may sit idle before it is closed, in ms. Default 10000. */
+  idle?: number
+}
+
+/** Retries while the database is not up yet (container start, failover). */
+export interface ConnectRetryOptions {
+  /** Connection attempts in total, including the first. Default 5. */
+  attempts?: number
+  /** Wait before the second attempt, in ms; doubles after each failure. Default 250. */
+  initialDelayMs?: number
+  /** Upper bound of one wait, in ms. Default 2000. */
+  maxDelayMs?: number
+}
+
+/** Options of the plugin. Exactly one connection source is used; see the README for the order. */
+export interface CoachDbOptions {
+  /** `postgres://user:password@host:5432/database`. Falls back to env `DATABASE_URL`. */
+  connectionString?: string
+  /**
+   * An existing sequelize-typescript `Sequelize` to use instead of opening a connection. The plugin
+   * adds the models to it and never closes it: its owner does.
+   */
+  sequelize?: Sequelize
+  /** AWS Secrets Manager secret (name or ARN) holding RDS-style JSON credentials. Env: `DB_SECRET_NAME` / `DB_SECRET_ARN`. */
+  secretId?: string
+  /** AWS region of the secret. Env: `AWS_REGION`. */
+  region?: string
+  /** Secrets Manager endpoint URL (tests, VPC endpoints). Env: `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
+  endpoint?: string
+  /** How long a fetched secret is trusted before it is fetched again, in ms. Default 300000 (5 min). */
+  secretTtlMs?: number
+  /** Pool settings. */
+  pool?: PoolOptions
+  /** Apply pending migrations during startup. Default `false`; env `DB_MIGRATE=true` turns it on. */
+  migrate?: boolean
+  /** Connection retries at startup; `false` tries once. */
+  connectRetry?: ConnectRetryOptions | false
+  /** Folder of migration files. Defaults to the package's own `migrations/`. */
+  migrationsDir?: string
+  /** Server-side `statement_timeout` for every connection, in ms. Default: none. */
+  statementTimeoutMs?: number
+}
+
+/** What the plugin decorates Fastify with: `fastify.db`. */
+export interface CoachDb {
+  /** The Sequelize instance (repository mode). */
+  readonly sequelize: Sequelize
+  /** The models bound to this instance. Use these rather than the imported classes. */
+  readonly models: Models
+  /** Runs and inspects migrations on this connection. */
+  readonly migrator: Migrator
+}

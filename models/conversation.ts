@@ -1,0 +1,62 @@
+import { BelongsTo, Column, DataType, ForeignKey, HasMany, Model, Table } from 'sequelize-typescript'
+import type { CreationOptional, NonAttribute } from 'sequelize'
+import { User } from './user.js'
+import { Message } from './message.js'
+
+/** Allowed `conversations.status` values (`check_conversation_status`). */
+export const CONVERSATION_STATUSES = ['active', 'archived'] as const
+export type ConversationStatus = typeof CONVERSATION_STATUSES[number]
+
+/** Columns of `conversations` as a plain object. */
+export interface ConversationAttributes {
+  id: string
+  userId: string
+  title: string | null
+  status: ConversationStatus
+  createdAt: Date
+  updatedAt: Date
+  shareToken: string | null
+  shareEnabled: boolean
+}
+
+/** What `Conversation.create()` needs: status defaults to `active`, sharing to off. */
+export type ConversationCreationAttributes = Pick<ConversationAttributes, 'userId'> & Partial<ConversationAttributes>
+
+@Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at' })
+export class Conversation extends Model<ConversationAttributes, ConversationCreationAttributes> {
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  declare id: CreationOptional<string>
+
+  @ForeignKey(() => User)
+  @Column({ type: DataType.UUID, allowNull: false })
+  declare userId: string
+
+  @Column({ type: DataType.STRING(255), allowNull: true })
+  declare title: string | null
+
+  @Column({
+    type: DataType.STRING(20),
+    allowNull: false,
+    defaultValue: 'active',
+    validate: { isIn: { args: [[...CONVERSATION_STATUSES]], msg: `status must be one of ${CONVERSATION_STATUSES.join(', ')} (check_conversation_status)` } }
+  })
+  declare status: CreationOptional<ConversationStatus>
+
+  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at' })
+  declare createdAt: CreationOptional<Date>
+
+  @Column({ type: DataType.DATE, allowNull: false, field: 'updated_at' })
+  declare updatedAt: CreationOptional<Date>
+
+  @Column({ type: DataType.STRING(64), allowNull: true, unique: 'idx_conversations_share_token' })
+  declare shareToken: string | null
+
+  @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
+  declare shareEnabled: CreationOptional<boolean>
+
+  @BelongsTo(() => User, { foreignKey: 'userId', onDelete: 'CASCADE' })
+  declare user?: NonAttribute<User>
+
+  @HasMany(() => Message, { foreignKey: 'conversationId', onDelete: 'CASCADE', hooks: false })
+  declare messages?: NonAttribute<Message[]>
+}

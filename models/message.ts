@@ -1,0 +1,94 @@
+import { BelongsTo, Column, DataType, ForeignKey, Model, Table } from 'sequelize-typescript'
+import type { CreationOptional, NonAttribute } from 'sequelize'
+import { Conversation } from './conversation.js'
+
+/** Allowed `messages.role` values (`check_message_role`). */
+export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const
+export type MessageRole = typeof MESSAGE_ROLES[number]
+
+/** Allowed `messages.feedback_score` values besides null (`check_message_feedback`). */
+export const FEEDBACK_SCORES = [-1, 1] as const
+export type FeedbackScore = typeof FEEDBACK_SCORES[number]
+
+/** One source an assistant answer cites. Extra keys are kept as they are. */
+export interface CitationSource {
+  title?: string
+  url?: string
+  relevance?: number
+  [key: string]: unknown
+}
+
+/** The `messages.citations` JSONB document. */
+export interface Citations {
+  sources?: CitationSource[]
+  confidence?: number
+  [key: string]: unknown
+}
+
+/** Columns of `messages` as a plain object. `costUsd` is a string: numeric(12,6) is exact. */
+export interface MessageAttributes {
+  id: string
+  conversationId: string
+  role: MessageRole
+  content: string
+  citations: Citations | null
+  domains: string[] | null
+  feedbackScore: FeedbackScore | null
+  inputTokens: number | null
+  outputTokens: number | null
+  costUsd: string | null
+  createdAt: Date
+}
+
+/** What `Message.create()` needs. */
+export type MessageCreationAttributes = Pick<MessageAttributes, 'conversationId' | 'role' | 'content'> & Partial<Omit<MessageAttributes, 'costUsd'>> & { costUsd?: string | number | null }
+
+const nonNegativeTokens = { min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' }, isInt: { msg: 'token counts must be whole numbers' } }
+
+@Table({ tableName: 'messages', modelName: 'Message', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
+export class Message extends Model<MessageAttributes, MessageCreationAttributes> {
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  declare id: CreationOptional<string>
+
+  @ForeignKey(() => Conversation)
+  @Column({ type: DataType.UUID, allowNull: false })
+  declare conversationId: string
+
+  @Column({
+    type: DataType.STRING(20),
+    allowNull: false,
+    validate: { isIn: { args: [[...MESSAGE_ROLES]], msg: `role must be one of ${MESSAGE_ROLES.join(', ')} (check_message_role)` } }
+  })
+  declare role: MessageRole
+
+  @Column({ type: DataType.TEXT, allowNull: false })
+  declare content: string
+
+  @Column({ type: DataType.JSONB, allowNull: true })
+  declare citations: Citations | null
+
+  @Column({ type: DataType.ARRAY(DataType.TEXT), allowNull: true })
+  declare domains: string[] | null
+
+  @Column({
+    type: DataType.SMALLINT,
+    allowNull: true,
+    validate: { isIn: { args: [[...FEEDBACK_SCORES]], msg: 'feedback_score must be -1, 1 or null (check_message_feedback)' } }
+  })
+  declare feedbackScore: FeedbackScore | null
+
+  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens })
+  declare inputTokens: number | null
+
+  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens })
+  declare outputTokens: number | null
+
+  @Column({ type: DataType.DECIMAL(12, 6), allowNull: true })
+  declare costUsd: string | null
+
+  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at' })
+  declare createdAt: CreationOptional<Date>
+
+  @BelongsTo(() => Conversation, { foreignKey: 'conversationId', onDelete: 'CASCADE' })
+  declare conversation?: NonAttribute<Conversation>
+}

@@ -1,0 +1,37 @@
+import { BelongsTo, Column, DataType, ForeignKey, Model, Table } from 'sequelize-typescript'
+import type { CreationOptional, NonAttribute } from 'sequelize'
+import { User } from './user.js'
+
+/** Columns of `sessions` as a plain object. */
+export interface SessionAttributes {
+  id: string
+  userId: string
+  expiresAt: Date
+  createdAt: Date
+  lastAccessedAt: Date
+}
+
+/** What `Session.create()` needs. */
+export type SessionCreationAttributes = Pick<SessionAttributes, 'userId' | 'expiresAt'> & Partial<SessionAttributes>
+
+@Table({ tableName: 'sessions', modelName: 'Session', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
+export class Session extends Model<SessionAttributes, SessionCreationAttributes> {
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  declare id: CreationOptional<string>
+
+  @ForeignKey(() => User)
+  @Column({ type: DataType.UUID, allowNull: false })
+  declare userId: string
+
+  @Column({ type: DataType.DATE, allowNull: false })
+  declare expiresAt: Date
+
+  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at' })
+  declare createdAt: CreationOptional<Date>
+
+  @Column({ type: DataType.DATE, allowNull: false, defaultValue: DataType.NOW })
+  declare lastAccessedAt: CreationOptional<Date>
+
+  @BelongsTo(() => User, { foreignKey: 'userId', onDelete: 'CASCADE' })
+  declare user?: NonAttribute<User>
+}
