@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import pg from 'pg'
 import { createSequelize } from '../lib/connection/create-sequelize.js'
 import { parseConnectionString } from '../lib/connection/target.js'
@@ -77,7 +77,7 @@ async function ourTables (): Promise<string[]> {
   return rows.map(r => r.table_name)
 }
 
-async function assertContract (t: Tap.Test): Promise<void> {
+async function assertContract (t: Test): Promise<void> {
   const { rows: columns } = await client.query(`
     SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
            CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default
