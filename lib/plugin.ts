@@ -10,6 +10,7 @@ import { describeTarget } from './connection/target.js'
 import type { Logger } from './connection/logger.js'
 import { registerVectorTypes } from './connection/vector-types.js'
 import { Migrator } from './migrator/migrator.js'
+import { isEmbeddedUrl, startEmbedded } from './engine/index.js'
 import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDb, CoachDbOptions } from './types.js'
 
@@ -21,9 +22,17 @@ declare module 'fastify' {
 }
 
 async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): Promise<void> {
-  const options = resolveOptions(opts)
+  let options = resolveOptions(opts)
   const log = fastify.log
-  const { sequelize, owned } = await openSequelize(options, log)
+  // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
+  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
+  if (embedded !== undefined) {
+    options = { ...options, connectionString: embedded.connectionString }
+  }
+  const { sequelize, owned } = await openSequelize(options, log).catch(async (err: unknown) => {
+    await embedded?.close()
+    throw err
+  })
   try {
     const migrator = new Migrator(sequelize, { migrationsDir: options.migrationsDir, log })
     if (options.migrate) {
@@ -33,14 +42,17 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
   } catch (err) {
     if (owned) await sequelize.close()
+    await embedded?.close()
     throw err
   }
-  if (owned) {
-    fastify.addHook('onClose', async () => {
+  // Close only what this plugin opened, pool before the engine it talks to.
+  fastify.addHook('onClose', async () => {
+    if (owned) {
       await sequelize.close()
       log.debug('fastify-coach-db: connection pool closed')
-    })
-  }
+    }
+    await embedded?.close()
+  })
 }
 
 async function openSequelize (options: ResolvedOptions, log: Logger): Promise<{ sequelize: Sequelize, owned: boolean }> {

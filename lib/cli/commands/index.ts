@@ -1,0 +1,7 @@
+import type { CliCommand } from '../types.js'
+import { up } from './up.js'
+import { down } from './down.js'
+import { status } from './status.js'
+
+/** Every `coach-db` command, in the order `--help` lists them. */
+export const COMMANDS: readonly CliCommand[] = [up, down, status]

@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util'
+import { CoachDbError } from '../errors.js'
+import { openCliDatabase } from './database.js'
+import { COMMANDS } from './commands/index.js'
+import { EXIT, type CliCommand, type CliContext } from './types.js'
+
+/** Streams and environment the CLI runs with; tests pass their own. */
+export interface CliIo {
+  out: (line: string) => void
+  err: (line: string) => void
+  env: NodeJS.ProcessEnv
+}
+
+const defaultIo: CliIo = {
+  out: line => { process.stdout.write(`${line}\n`) },
+  err: line => { process.stderr.write(`${line}\n`) },
+  env: process.env
+}
+
+/** Runs `coach-db` with `argv` (without node and script); resolves to the exit code. */
+export async function main (argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(generalHelp())
+    return name === undefined ? EXIT.USAGE : EXIT.OK
+  }
+  const command = COMMANDS.find(c => c.name === name)
+  if (command === undefined) {
+    io.err(`coach-db: unknown command "${name}". Run "coach-db --help" for the list.`)
+    return EXIT.USAGE
+  }
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true })
+  } catch (err) {
+    io.err(`coach-db ${name}: ${(err as Error).message}. Usage: ${command.usage}`)
+    return EXIT.USAGE
+  }
+  if (parsed.values.help === true) {
+    io.out(commandHelp(command))
+    return EXIT.OK
+  }
+  const ctx: CliContext = {
+    values: parsed.values as CliContext['values'],
+    positionals: parsed.positionals,
+    out: io.out,
+    err: io.err,
+    env: io.env,
+    openDatabase: async () => await openCliDatabase(io.env)
+  }
+  try {
+    return await command.run(ctx)
+  } catch (err) {
+    io.err(`coach-db ${name}: ${oneLine(err)}`)
+    return EXIT.FAILED
+  }
+}
+
+function oneLine (err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const code = err instanceof CoachDbError ? ` [${err.code}]` : ''
+  return `${message.replace(/\s*\n\s*/g, ' ')}${code}`
+}
+
+function generalHelp (): string {
+  const width = Math.max(...COMMANDS.map(c => c.name.length))
+  return [
+    'Usage: coach-db <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'The database comes from DATABASE_URL (or DB_SECRET_NAME + AWS_REGION for AWS Secrets Manager).',
+    'Run "coach-db <command> --help" for a command\'s options.',
+    'Exit codes: 0 success, 1 failure, 2 bad usage.'
+  ].join('\n')
+}
+
+function commandHelp (command: CliCommand): string {
+  return [`Usage: ${command.usage}`, '', command.summary, '', command.help].join('\n')
+}
