@@ -13,8 +13,8 @@ export interface ConversationAttributes {
   userId: string
   title: string | null
   status: ConversationStatus
-  createdAt: Date
-  updatedAt: Date
+  created_at: Date
+  updated_at: Date
   shareToken: string | null
   shareEnabled: boolean
 }
@@ -24,7 +24,8 @@ export type ConversationCreationAttributes = Pick<ConversationAttributes, 'userI
 
 @Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at' })
 export class Conversation extends Model<ConversationAttributes, ConversationCreationAttributes> {
-  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
   declare id: CreationOptional<string>
 
   @ForeignKey(() => User)
@@ -42,11 +43,10 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
   })
   declare status: CreationOptional<ConversationStatus>
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at' })
-  declare createdAt: CreationOptional<Date>
+  // The timestamp attribute is named by the table option (createdAt: 'created_at').
+  declare created_at: CreationOptional<Date>
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'updated_at' })
-  declare updatedAt: CreationOptional<Date>
+  declare updated_at: CreationOptional<Date>
 
   @Column({ type: DataType.STRING(64), allowNull: true, unique: 'idx_conversations_share_token' })
   declare shareToken: string | null

@@ -37,7 +37,7 @@ export interface MessageAttributes {
   inputTokens: number | null
   outputTokens: number | null
   costUsd: string | null
-  createdAt: Date
+  created_at: Date
 }
 
 /** What `Message.create()` needs. */
@@ -47,7 +47,8 @@ const nonNegativeTokens = { min: { args: [0] as const, msg: 'token counts must b
 
 @Table({ tableName: 'messages', modelName: 'Message', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
 export class Message extends Model<MessageAttributes, MessageCreationAttributes> {
-  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
   declare id: CreationOptional<string>
 
   @ForeignKey(() => Conversation)
@@ -86,8 +87,8 @@ export class Message extends Model<MessageAttributes, MessageCreationAttributes>
   @Column({ type: DataType.DECIMAL(12, 6), allowNull: true })
   declare costUsd: string | null
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at' })
-  declare createdAt: CreationOptional<Date>
+  // The timestamp attribute is named by the table option (createdAt: 'created_at').
+  declare created_at: CreationOptional<Date>
 
   @BelongsTo(() => Conversation, { foreignKey: 'conversationId', onDelete: 'CASCADE' })
   declare conversation?: NonAttribute<Conversation>

@@ -7,7 +7,7 @@ export interface SessionAttributes {
   id: string
   userId: string
   expiresAt: Date
-  createdAt: Date
+  created_at: Date
   lastAccessedAt: Date
 }
 
@@ -16,7 +16,8 @@ export type SessionCreationAttributes = Pick<SessionAttributes, 'userId' | 'expi
 
 @Table({ tableName: 'sessions', modelName: 'Session', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
 export class Session extends Model<SessionAttributes, SessionCreationAttributes> {
-  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
   declare id: CreationOptional<string>
 
   @ForeignKey(() => User)
@@ -26,8 +27,8 @@ export class Session extends Model<SessionAttributes, SessionCreationAttributes>
   @Column({ type: DataType.DATE, allowNull: false })
   declare expiresAt: Date
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at' })
-  declare createdAt: CreationOptional<Date>
+  // The timestamp attribute is named by the table option (createdAt: 'created_at').
+  declare created_at: CreationOptional<Date>
 
   @Column({ type: DataType.DATE, allowNull: false, defaultValue: DataType.NOW })
   declare lastAccessedAt: CreationOptional<Date>

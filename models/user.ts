@@ -16,7 +16,7 @@ export interface UserAttributes {
   organizationId: string | null
   ssoProvider: string | null
   ssoId: string | null
-  createdAt: Date
+  created_at: Date
   lastLogin: Date | null
 }
 
@@ -30,7 +30,8 @@ export function normalizeEmail (email: string): string {
 
 @Table({ tableName: 'users', modelName: 'User', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
 export class User extends Model<UserAttributes, UserCreationAttributes> {
-  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
   declare id: CreationOptional<string>
 
   @Column({ type: DataType.STRING(255), allowNull: false, unique: 'uq_users_email', validate: { isEmail: { msg: 'email must be a valid email address' } } })
@@ -55,8 +56,8 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.STRING(255), allowNull: true })
   declare ssoId: string | null
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at' })
-  declare createdAt: CreationOptional<Date>
+  // The timestamp attribute is named by the table option (createdAt: 'created_at').
+  declare created_at: CreationOptional<Date>
 
   @Column({ type: DataType.DATE, allowNull: true })
   declare lastLogin: Date | null
