@@ -1,0 +1,67 @@
+import t from 'tap'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { createSequelize } from '../lib/connection/create-sequelize.js'
+import { parseConnectionString } from '../lib/connection/target.js'
+import { silentLogger } from '../lib/connection/logger.js'
+import { Migrator } from '../lib/migrator/migrator.js'
+import { MigrationError, OptionsError } from '../lib/errors.js'
+import { DEFAULT_POOL } from '../lib/options.js'
+import { freshDatabase } from './helpers/app.js'
+
+const BROKEN_DIR = fileURLToPath(new URL('./migrations/broken/', import.meta.url))
+
+const db = await freshDatabase(t, { migrated: false })
+const client = new pg.Client({ connectionString: db.url })
+await client.connect()
+t.teardown(() => client.end())
+const { target } = parseConnectionString(db.url, 'test URL')
+const sequelize = createSequelize({ target, password: undefined, pool: DEFAULT_POOL, log: silentLogger() })
+t.teardown(() => sequelize.close())
+
+t.test('a failing migration leaves neither its tables nor its meta row', async t => {
+  const migrator = new Migrator(sequelize, { migrationsDir: BROKEN_DIR })
+  const err = await migrator.up().catch((e: unknown) => e)
+  t.type(err, MigrationError)
+  const failure = err as MigrationError
+  t.equal(failure.code, 'ERR_COACH_DB_MIGRATION')
+  t.equal(failure.migration, '20261201000000_half_done')
+  t.equal(failure.sqlState, '42P01', 'undefined_table')
+  t.equal(failure.statement, 'SELECT * FROM table_that_does_not_exist')
+  t.match(failure.message, /Migration 20261201000000_half_done \(up\) failed \[SQLSTATE 42P01\]/)
+  t.ok(failure.cause, 'the driver error is the cause')
+
+  const { rows: tables } = await client.query("SELECT to_regclass('public.half_done') AS t")
+  t.equal(tables[0].t, null, 'the table it created was rolled back')
+  const { rows: meta } = await client.query('SELECT name FROM schema_migrations')
+  t.same(meta, [], 'no meta row')
+  t.same(await migrator.pending(), ['20261201000000_half_done'], 'still pending')
+})
+
+t.test('migrations are applied in order and recorded with duration and checksum', async t => {
+  const migrator = new Migrator(sequelize)
+  await migrator.up()
+  const [row] = await migrator.executed()
+  t.equal(row?.name, '20261123000000_initial_schema')
+  t.match(row?.checksum, /^[0-9a-f]{64}$/)
+  t.type(row?.durationMs, 'number')
+  t.same(await migrator.up(), [], 'a second up applies nothing')
+})
+
+t.test('down reverts one step by default and rejects a bad step or an unknown name', async t => {
+  const migrator = new Migrator(sequelize)
+  t.same(await migrator.down(), ['20261123000000_initial_schema'])
+  t.same(await migrator.down(), [], 'nothing left to revert')
+  await t.rejects(migrator.down({ step: 0 }), OptionsError)
+  await migrator.up()
+  const err = await migrator.up({ to: '20990101000000_nope' }).catch((e: unknown) => e)
+  t.type(err, OptionsError)
+  t.match((err as Error).message, /coach-db status/)
+})
+
+t.test('a custom meta table name is honoured', async t => {
+  const migrator = new Migrator(sequelize, { migrationsDir: BROKEN_DIR, tableName: 'other_meta' })
+  t.same(await migrator.pending(), ['20261201000000_half_done'])
+  const { rows } = await client.query("SELECT to_regclass('public.other_meta') AS t")
+  t.equal(rows[0].t, 'other_meta')
+})

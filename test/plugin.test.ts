@@ -1,0 +1,172 @@
+import t from 'tap'
+import Fastify from 'fastify'
+import pg from 'pg'
+import { Sequelize } from 'sequelize-typescript'
+import dbPlugin, { ConnectionError, OptionsError } from '../lib/index.js'
+import { buildApp, freshDatabase } from './helpers/app.js'
+import { captureLogs } from './helpers/log-capture.js'
+
+async function registerError (options: unknown): Promise<Error> {
+  const app = Fastify()
+  try {
+    await app.register(dbPlugin, options as never)
+    await app.ready()
+  } catch (err) {
+    return err as Error
+  } finally {
+    await app.close()
+  }
+  throw new Error('expected register to fail')
+}
+
+async function tableNames (url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+    return rows.map(r => r.table_name)
+  } finally {
+    await client.end()
+  }
+}
+
+async function openConnections (database: string): Promise<number> {
+  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' })
+  await client.connect()
+  try {
+    const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'fastify-coach-db'", [database])
+    return rows[0].n
+  } finally {
+    await client.end()
+  }
+}
+
+t.test('decorates fastify.db and does not migrate unless asked', async t => {
+  const db = await freshDatabase(t, { migrated: false })
+  const app = await buildApp(t, { connectionString: db.url })
+  t.ok(app.hasDecorator('db'))
+  t.same(Object.keys(app.db.models).sort(), ['Conversation', 'Message', 'Session', 'User'])
+  t.same(await app.db.migrator.pending(), ['20261123000000_initial_schema'])
+  t.same(await tableNames(db.url), ['schema_migrations'], 'no tables of ours were created')
+})
+
+t.test('migrate: true applies the schema during startup, and logs it', async t => {
+  const db = await freshDatabase(t, { migrated: false })
+  const logs = captureLogs('info')
+  const app = await buildApp(t, { connectionString: db.url, migrate: true }, logs.logger)
+  t.same(await tableNames(db.url), ['conversations', 'messages', 'schema_migrations', 'sessions', 'users'])
+  t.same(await app.db.migrator.pending(), [])
+  t.match(logs.text(), /applied 1 migration/)
+  t.match(logs.text(), /credentials from connectionString option/)
+})
+
+t.test('DB_MIGRATE=true turns migration on; migrate: false overrides it', async t => {
+  process.env.DB_MIGRATE = 'true'
+  t.teardown(() => { delete process.env.DB_MIGRATE })
+  const off = await freshDatabase(t, { migrated: false })
+  await buildApp(t, { connectionString: off.url, migrate: false })
+  t.same(await tableNames(off.url), [], 'nothing was migrated')
+  const on = await freshDatabase(t, { migrated: false })
+  await buildApp(t, { connectionString: on.url })
+  t.same(await tableNames(on.url), ['conversations', 'messages', 'schema_migrations', 'sessions', 'users'])
+})
+
+t.test('DATABASE_URL is used when no connection option is given', async t => {
+  const db = await freshDatabase(t)
+  process.env.DATABASE_URL = db.url
+  t.teardown(() => { delete process.env.DATABASE_URL })
+  const logs = captureLogs('info')
+  const app = await buildApp(t, {}, logs.logger)
+  t.equal(await app.db.models.User.count(), 0)
+  t.match(logs.text(), /credentials from DATABASE_URL/)
+})
+
+t.test('app.close() closes every connection the plugin opened', async t => {
+  const db = await freshDatabase(t)
+  const app = Fastify()
+  await app.register(dbPlugin, { connectionString: db.url, pool: { max: 5, min: 0, acquire: 30_000, idle: 10_000 } })
+  await app.ready()
+  await Promise.all(Array.from({ length: 5 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.05)')))
+  t.ok(await openConnections(db.name) > 0, 'connections are open while the app runs')
+  await app.close()
+  t.equal(await openConnections(db.name), 0, 'none left after close')
+})
+
+t.test('a Sequelize passed in is used and left open', async t => {
+  const db = await freshDatabase(t)
+  const sequelize = new Sequelize(db.url, { logging: false, repositoryMode: true, dialectOptions: { application_name: 'fastify-coach-db' } })
+  t.teardown(() => sequelize.close())
+  const app = Fastify()
+  await app.register(dbPlugin, { sequelize })
+  await app.ready()
+  t.equal(app.db.sequelize, sequelize)
+  await app.db.models.User.create({ email: 'owned@example.com', name: 'Owned', role: 'coach' })
+  await app.close()
+  const [rows] = await sequelize.query('SELECT email FROM users')
+  t.same(rows, [{ email: 'owned@example.com' }], 'still usable after the app closed')
+})
+
+t.test('bad options are rejected with a message that says what to do', async t => {
+  const savedUrl = process.env.DATABASE_URL
+  delete process.env.DATABASE_URL
+  t.teardown(() => { if (savedUrl !== undefined) process.env.DATABASE_URL = savedUrl })
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['unknown key', { conectionString: 'postgres://x@h/db' }, /Unknown option "conectionString"\. Did you mean "connectionString"\?/],
+    ['wrong type', { connectionString: 42 }, /Option "connectionString" must be a non-empty string \(got 42\)/],
+    ['migrate not boolean', { connectionString: 'postgres://x@h/db', migrate: 'yes' }, /Option "migrate" must be true or false \(got a string\)/],
+    ['pool not object', { connectionString: 'postgres://x@h/db', pool: 5 }, /Option "pool" must be an object/],
+    ['pool min > max', { connectionString: 'postgres://x@h/db', pool: { max: 2, min: 5 } }, /"pool\.min" \(5\) must not exceed "pool\.max" \(2\)/],
+    ['pool unknown key', { connectionString: 'postgres://x@h/db', pool: { maximum: 2 } }, /Unknown option "pool\.maximum"/],
+    ['no connection', {}, /No database configured\. Pass \{ connectionString/],
+    ['not an object', 'postgres://x@h/db', /options must be an object/],
+    ['both sequelize and url', { connectionString: 'postgres://x@h/db', sequelize: new Sequelize('postgres://x@h/db', { logging: false }) }, /either "sequelize" or "connectionString"/],
+    ['sequelize not an instance', { sequelize: {} }, /must be a Sequelize instance from sequelize-typescript/],
+    ['malformed URL', { connectionString: 'postgres://user:hunter2@:5432:bad' }, /connectionString option is not a valid URL/],
+    ['wrong scheme', { connectionString: 'mysql://user:hunter2@localhost/db' }, /must start with postgres:\/\//],
+    ['no database', { connectionString: 'postgres://user:hunter2@localhost:5432' }, /names no database/],
+    ['retry attempts', { connectionString: 'postgres://x@h/db', connectRetry: { attempts: 0 } }, /"connectRetry\.attempts" must be a whole number >= 1/]
+  ]
+  for (const [name, options, message] of cases) {
+    const err = await registerError(options)
+    t.type(err, OptionsError, name)
+    t.equal((err as OptionsError).code, 'ERR_COACH_DB_OPTIONS', name)
+    t.match(err.message, message, name)
+    t.notMatch(`${err.message} ${String((err as { cause?: unknown }).cause)}`, /hunter2/, `${name}: no password in the message`)
+  }
+})
+
+t.test('an unreachable database fails within the retry budget, naming host and port but not the password', async t => {
+  const logs = captureLogs('info')
+  const app = Fastify({ logger: logs.logger })
+  t.teardown(() => app.close())
+  const err = await (async () => {
+    await app.register(dbPlugin, { connectionString: 'postgres://app:s3cr3t-pw@127.0.0.1:1/coach', connectRetry: { attempts: 3, initialDelayMs: 20, maxDelayMs: 40 } })
+    await app.ready()
+  })().then(() => undefined, (e: unknown) => e)
+  t.type(err, ConnectionError)
+  t.equal((err as ConnectionError).code, 'ERR_COACH_DB_CONNECTION')
+  t.match((err as Error).message, /Could not connect to PostgreSQL at 127\.0\.0\.1:1 \(database "coach"\) after 3 attempts/)
+  t.ok((err as Error).cause, 'the driver error is the cause')
+  t.equal(logs.lines.filter(line => line.includes('retrying')).length, 2, 'two retries were logged')
+  t.notMatch(`${(err as Error).message} ${logs.text()}`, /s3cr3t-pw/)
+})
+
+t.test('a missing database is reported at once, not retried', async t => {
+  const err = await registerError({ connectionString: 'postgres://postgres@127.0.0.1:5432/coach_db_that_does_not_exist' })
+  t.type(err, ConnectionError)
+  t.equal((err as ConnectionError).code, 'ERR_COACH_DB_NO_DATABASE')
+  t.match(err.message, /Database "coach_db_that_does_not_exist" does not exist on 127\.0\.0\.1:5432\. Create it/)
+})
+
+t.test('queries are logged at debug with their duration, never with the password', async t => {
+  const db = await freshDatabase(t)
+  const logs = captureLogs('debug')
+  const url = db.url.replace('postgres@', 'postgres:unused-pw@')
+  const app = await buildApp(t, { connectionString: url }, logs.logger)
+  await app.db.models.User.count()
+  const queryLine = logs.lines.map(line => JSON.parse(line)).find(entry => /SELECT count/.test(entry.msg))
+  t.ok(queryLine, 'the query was logged')
+  t.equal(queryLine.level, 20, 'at debug')
+  t.type(queryLine.durationMs, 'number')
+  t.notMatch(logs.text(), /unused-pw/)
+})
