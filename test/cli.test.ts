@@ -93,7 +93,7 @@ t.test('failures exit 1 with one line and no password', async t => {
   const noDb = await cli(['status'], {})
   t.equal(noDb.code, 1)
   t.match(noDb.err, /^coach-db status: No database configured\..*\[ERR_COACH_DB_OPTIONS\]$/)
-  const refused = await cli(['up'], { DATABASE_URL: 'postgres://app:pa55word@127.0.0.1:1/x'  })
+  const refused = await cli(['up'], { DATABASE_URL: 'postgres://app:pa55word@127.0.0.1:1/x' })
   t.equal(refused.code, 1)
   t.equal(refused.err.split('\n').length, 1, 'one line')
   t.match(refused.err, /127\.0\.0\.1:1/)
