@@ -1,6 +1,8 @@
 import { Sequelize } from 'sequelize-typescript'
 import { OptionsError } from './errors.js'
 import type { CoachDbOptions, ConnectRetryOptions, PoolOptions } from './types.js'
+import type { MigrationLockMode } from './migrator/types.js'
+import { DEFAULT_LOCK_TIMEOUT } from './migrator/migrator.js'
 
 /** Options after validation and defaults; environment variables already folded in. */
 export interface ResolvedOptions {
@@ -16,6 +18,9 @@ export interface ResolvedOptions {
   connectRetry: Required<ConnectRetryOptions>
   migrationsDir: string | undefined
   statementTimeoutMs: number
+  migrationLock: MigrationLockMode | false
+  lockTimeout: number
+  acceptEditedMigrations: boolean
 }
 
 export const DEFAULT_POOL: Required<PoolOptions> = { max: 20, min: 0, acquire: 30_000, idle: 10_000 }
@@ -24,8 +29,11 @@ export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
 
 const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
-  'pool', 'migrate', 'connectRetry', 'migrationsDir', 'statementTimeoutMs'
+  'pool', 'migrate', 'connectRetry', 'migrationsDir', 'statementTimeoutMs',
+  'migrationLock', 'lockTimeout', 'acceptEditedMigrations'
 ]
+
+const LOCK_MODES = ['wait', 'skip', 'fail'] as const
 
 /**
  * Checks every option before anything connects, so a typo fails at `register` with a message
@@ -66,8 +74,17 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     migrate: optionalBoolean(opts, 'migrate') ?? env.DB_MIGRATE === 'true',
     connectRetry: resolveConnectRetry(opts.connectRetry),
     migrationsDir: optionalString(opts, 'migrationsDir'),
-    statementTimeoutMs: optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0
+    statementTimeoutMs: optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0,
+    migrationLock: resolveMigrationLock(opts.migrationLock),
+    lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? DEFAULT_LOCK_TIMEOUT,
+    acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false
   }
+}
+
+function resolveMigrationLock (value: unknown): MigrationLockMode | false {
+  if (value === undefined) return 'wait'
+  if (value === false || (LOCK_MODES as readonly unknown[]).includes(value)) return value as MigrationLockMode | false
+  throw new OptionsError(`Option "migrationLock" must be 'wait', 'skip', 'fail' or false (got ${describe(value)}).`)
 }
 
 function rejectUnknownKeys (opts: Record<string, unknown>): void {

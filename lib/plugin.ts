@@ -34,11 +34,14 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     throw err
   })
   try {
-    const migrator = new Migrator(sequelize, { migrationsDir: options.migrationsDir, log })
-    if (options.migrate) {
-      const applied = await migrator.up()
-      log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database schema is up to date')
-    }
+    const migrator = new Migrator(sequelize, {
+      migrationsDir: options.migrationsDir,
+      lock: options.migrationLock,
+      lockTimeout: options.lockTimeout,
+      acceptEdited: options.acceptEditedMigrations,
+      log
+    })
+    if (options.migrate) await migrator.up()
     fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
   } catch (err) {
     if (owned) await sequelize.close()

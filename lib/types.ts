@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize-typescript'
 import type { Models } from '../models/index.js'
 import type { Migrator } from './migrator/migrator.js'
+import type { MigrationLockMode } from './migrator/types.js'
 
 /** Connection pool settings, passed to Sequelize's pool. */
 export interface PoolOptions {
@@ -51,6 +52,16 @@ export interface CoachDbOptions {
   migrationsDir?: string
   /** Server-side `statement_timeout` for every connection, in ms. Default: none. */
   statementTimeoutMs?: number
+  /**
+   * When another replica is migrating: `wait` for it (default), `skip` migrating and start, or
+   * `fail`. `false` takes no lock: needed behind a transaction-mode pooler (PgBouncer), which
+   * cannot hold the session-level advisory lock.
+   */
+  migrationLock?: MigrationLockMode | false
+  /** Longest wait for the migration lock, in ms. Default 120000. */
+  lockTimeout?: number
+  /** Start even when an applied migration's file changed since it ran. Default `false`. */
+  acceptEditedMigrations?: boolean
 }
 
 /** What the plugin decorates Fastify with: `fastify.db`. */

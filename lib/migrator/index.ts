@@ -1,4 +1,6 @@
-export { Migrator, DEFAULT_META_TABLE, type DownOptions } from './migrator.js'
+export { Migrator, DEFAULT_META_TABLE, DEFAULT_LOCK_TIMEOUT, type DownOptions } from './migrator.js'
+export { MigrationLock } from './lock.js'
+export { migrationChecksum } from './checksum.js'
 export { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from './discover.js'
 export { SchemaMigrationsStorage } from './storage.js'
 export type * from './types.js'

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { pathToFileURL } from 'node:url'
 import { Umzug, MigrationError as UmzugMigrationError, type RunnableMigration } from 'umzug'
 import type { Transaction } from 'sequelize'
@@ -8,10 +6,15 @@ import { MigrationError, OptionsError } from '../errors.js'
 import { silentLogger, type Logger } from '../connection/logger.js'
 import { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from './discover.js'
 import { SchemaMigrationsStorage } from './storage.js'
-import type { AppliedMigration, MigrationContext, MigrationFile, MigrationModule, MigrationStatus, MigratorOptions } from './types.js'
+import { MigrationLock } from './lock.js'
+import { migrationChecksum } from './checksum.js'
+import { captureSql } from './capture-sql.js'
+import type { AppliedMigration, MigrationContext, MigrationFile, MigrationLockMode, MigrationModule, MigrationStatus, MigratorOptions, PlannedMigration } from './types.js'
 
 /** Default name of the meta table. */
 export const DEFAULT_META_TABLE = 'schema_migrations'
+/** Default longest wait for the migration lock, in ms. */
+export const DEFAULT_LOCK_TIMEOUT = 120_000
 
 /** What `down` reverts: one step (default), `step` steps, or everything after `to` (`0` = all). */
 export interface DownOptions {
@@ -20,8 +23,9 @@ export interface DownOptions {
 }
 
 /**
- * Runs the migrations in a folder against one Sequelize connection, each in its own transaction
- * together with its row in the meta table, through Umzug.
+ * Runs the migrations in a folder against one Sequelize connection through Umzug. Each migration
+ * runs in its own transaction together with its row in the meta table; `up` and `down` hold an
+ * advisory lock so that replicas starting together migrate once.
  */
 export class Migrator {
   readonly sequelize: Sequelize
@@ -29,11 +33,18 @@ export class Migrator {
   readonly storage: SchemaMigrationsStorage
   readonly umzug: Umzug<{ sequelize: Sequelize }>
   private readonly log: Logger
+  private readonly lockMode: MigrationLockMode | false
+  private readonly lockTimeout: number
+  private readonly acceptEdited: boolean
+  private lock: MigrationLock | undefined
 
   constructor (sequelize: Sequelize, options: MigratorOptions & { log?: Logger } = {}) {
     this.sequelize = sequelize
     this.migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR
     this.log = options.log ?? silentLogger()
+    this.lockMode = options.lock ?? 'wait'
+    this.lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT
+    this.acceptEdited = options.acceptEdited ?? false
     this.storage = new SchemaMigrationsStorage(sequelize, options.tableName ?? DEFAULT_META_TABLE)
     this.umzug = new Umzug({
       migrations: async () => (await discoverMigrations(this.migrationsDir)).map(file => this.runnable(file)),
@@ -43,23 +54,34 @@ export class Migrator {
     })
   }
 
-  /** Applies pending migrations (all, or up to and including `to`). Returns the names applied. */
+  /**
+   * Applies pending migrations (all, or up to and including `to`) under the migration lock and
+   * returns the names applied. Refuses when an applied migration's file was edited, unless
+   * `acceptEdited`. In lock mode `skip`, returns `[]` when another process is migrating.
+   */
   async up (options: { to?: string } = {}): Promise<string[]> {
-    await this.storage.ensureTable()
-    const applied = await this.unwrap(() => this.umzug.up(options.to !== undefined ? { to: options.to } : {}))
-    return applied.map(m => m.name)
+    const names = await this.locked(async () => {
+      await this.refuseEdited()
+      const applied = await this.unwrap(() => this.umzug.up(options.to !== undefined ? { to: options.to } : {}))
+      return applied.map(m => m.name)
+    })
+    if (names === undefined) return []
+    this.log.info({ applied: names }, names.length > 0 ? `applied ${names.length} migration(s)` : 'database schema is up to date')
+    return names
   }
 
-  /** Reverts applied migrations, newest first. Returns the names reverted. */
+  /** Reverts applied migrations, newest first, under the migration lock. Returns the names reverted. */
   async down (options: DownOptions = {}): Promise<string[]> {
-    await this.storage.ensureTable()
     if (options.step !== undefined && (!Number.isInteger(options.step) || options.step < 1)) {
       throw new OptionsError(`down: step must be a whole number >= 1 (got ${String(options.step)}).`)
     }
-    const reverted = await this.unwrap(() => this.umzug.down(
-      options.to !== undefined ? { to: options.to } : { step: options.step ?? 1 }
-    ))
-    return reverted.map(m => m.name)
+    const names = await this.locked(async () => {
+      const reverted = await this.unwrap(() => this.umzug.down(
+        options.to !== undefined ? { to: options.to } : { step: options.step ?? 1 }
+      ))
+      return reverted.map(m => m.name)
+    })
+    return names ?? []
   }
 
   /** Names of migrations on disk that have not been applied. */
@@ -73,15 +95,85 @@ export class Migrator {
     return await this.storage.rows()
   }
 
-  /** Every migration, applied or pending, in order; applied ones no longer on disk are included. */
+  /** Every migration, applied, edited, missing or pending, in order. */
   async status (): Promise<MigrationStatus[]> {
     const [files, rows] = await Promise.all([discoverMigrations(this.migrationsDir), this.storage.rows()])
+    const onDisk = new Map(files.map(f => [f.name, f]))
     const applied = new Map(rows.map(row => [row.name, row]))
     const names = [...new Set([...rows.map(r => r.name), ...files.map(f => f.name)])].sort()
-    return names.map(name => {
+    return await Promise.all(names.map(async (name): Promise<MigrationStatus> => {
       const row = applied.get(name)
-      return { name, state: row ? 'applied' : 'pending', executedAt: row?.executedAt ?? null, durationMs: row?.durationMs ?? null }
-    })
+      const file = onDisk.get(name)
+      const times = { executedAt: row?.executedAt ?? null, durationMs: row?.durationMs ?? null }
+      if (row === undefined) return { name, state: 'pending', ...times }
+      if (file === undefined) return { name, state: 'missing', ...times }
+      const edited = row.checksum !== null && row.checksum !== await migrationChecksum(file)
+      return { name, state: edited ? 'edited' : 'applied', ...times }
+    }))
+  }
+
+  /**
+   * The SQL that `up` would run, without applying it: the pending migrations run in one
+   * transaction that is rolled back. A migration that runs outside a transaction (and every one
+   * after it, which may depend on it) can't be previewed and is reported as such.
+   */
+  async plan (): Promise<PlannedMigration[]> {
+    await this.storage.ensureTable()
+    const pendingNames = new Set(await this.pending())
+    const files = (await discoverMigrations(this.migrationsDir)).filter(f => pendingNames.has(f.name))
+    const planned: PlannedMigration[] = []
+    const transaction = await this.sequelize.transaction()
+    try {
+      let blockedBy: string | undefined
+      for (const file of files) {
+        const migration = await loadMigration(file)
+        if (blockedBy !== undefined || migration.transaction === false) {
+          blockedBy ??= file.name
+          planned.push({ name: file.name, previewable: false, reason: blockedBy === file.name ? 'runs outside a transaction (transaction = false), so it cannot be rolled back' : `comes after ${blockedBy}, which cannot be previewed` })
+          continue
+        }
+        const sql = await captureSql(this.sequelize, transaction, async () => {
+          await migration.up({ name: file.name, context: this.contextFor(transaction) })
+        })
+        planned.push({ name: file.name, previewable: true, sql })
+      }
+    } catch (err) {
+      throw toMigrationError(files[planned.length]?.name ?? '(plan)', 'up', err)
+    } finally {
+      await transaction.rollback()
+    }
+    return planned
+  }
+
+  // Runs fn under the advisory lock (unless the lock is off). Resolves to undefined when skipped.
+  private async locked<T> (fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.lockMode === false) {
+      await this.storage.ensureTable()
+      return await fn()
+    }
+    const lock = await MigrationLock.acquire(this.sequelize, this.storage.tableName, { mode: this.lockMode, timeoutMs: this.lockTimeout }, this.log)
+    if (lock === undefined) return undefined
+    this.lock = lock
+    try {
+      // The pending list is read again under the lock: another replica may just have migrated.
+      await this.storage.ensureTable()
+      return await fn()
+    } finally {
+      this.lock = undefined
+      await lock.release()
+    }
+  }
+
+  private async refuseEdited (): Promise<void> {
+    const edited = (await this.status()).filter(m => m.state === 'edited')
+    if (edited.length === 0) return
+    const names = edited.map(m => m.name).join(', ')
+    if (this.acceptEdited) {
+      this.log.warn({ edited: edited.map(m => m.name) }, `applied migration file(s) changed since they ran: ${names} (accepted by acceptEditedMigrations)`)
+      return
+    }
+    const first = edited[0]?.name as string
+    throw new MigrationError(first, `Applied migration ${names} was edited after it ran (its checksum in ${this.storage.tableName} no longer matches ${this.migrationsDir}/${first}.*). Restore the file and put the change in a new migration, or set acceptEditedMigrations: true if the edit is harmless (a comment, formatting).`, { code: 'ERR_COACH_DB_MIGRATION_EDITED' })
   }
 
   private runnable (file: MigrationFile): RunnableMigration<{ sequelize: Sequelize }> {
@@ -101,10 +193,13 @@ export class Migrator {
       try {
         await migration[direction]({ name: file.name, context: this.contextFor(transaction) })
       } catch (err) {
-        throw toMigrationError(file.name, direction, err)
+        throw toMigrationError(file.name, direction, err, transaction !== undefined)
       }
+      // Commit only while the lock is still ours: a replica whose lock session died must not
+      // record a migration another replica may be running now.
+      await this.lock?.assertHeld()
       if (direction === 'up') {
-        await this.storage.record({ name: file.name, durationMs: Math.round(performance.now() - started), checksum: await checksumOf(file.path) }, transaction)
+        await this.storage.record({ name: file.name, durationMs: Math.round(performance.now() - started), checksum: await migrationChecksum(file) }, transaction)
       } else {
         await this.storage.erase(file.name, transaction)
       }
@@ -149,18 +244,17 @@ async function loadMigration (file: MigrationFile): Promise<MigrationModule> {
   return mod as MigrationModule
 }
 
-async function checksumOf (path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex')
-}
-
-function toMigrationError (name: string, direction: string, err: unknown): MigrationError {
+function toMigrationError (name: string, direction: string, err: unknown, rolledBack = true): MigrationError {
   if (err instanceof MigrationError) return err
   const parent = (err as { parent?: { code?: string }, original?: { code?: string } })
   const sqlState = parent.parent?.code ?? parent.original?.code
   const statement = (err as { sql?: string }).sql
   const reason = err instanceof Error ? err.message : String(err)
   const where = statement ? ` while running: ${truncate(statement)}` : ''
-  return new MigrationError(name, `Migration ${name} (${direction}) failed${sqlState ? ` [SQLSTATE ${sqlState}]` : ''}: ${reason}${where}. Nothing of it was applied; fix the migration and run it again.`, { cause: err, sqlState, statement })
+  const outcome = rolledBack
+    ? 'Nothing of it was applied; fix the migration and run it again.'
+    : 'It ran outside a transaction, so statements before the failing one stay applied; make it safe to re-run (IF NOT EXISTS) and run it again.'
+  return new MigrationError(name, `Migration ${name} (${direction}) failed${sqlState ? ` [SQLSTATE ${sqlState}]` : ''}: ${reason}${where}. ${outcome}`, { cause: err, sqlState, statement })
 }
 
 function truncate (sql: string): string {

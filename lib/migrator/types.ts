@@ -46,13 +46,27 @@ export interface AppliedMigration {
   checksum: string | null
 }
 
-/** Applied or pending, with times for applied ones: what `status` prints. */
+/**
+ * Where a migration stands: `applied`, `pending`, `edited` (applied, but its file changed since),
+ * or `missing` (applied, but its file is gone).
+ */
+export type MigrationState = 'applied' | 'pending' | 'edited' | 'missing'
+
+/** One migration with its state and, when applied, its times: what `status` prints. */
 export interface MigrationStatus {
   name: string
-  state: 'applied' | 'pending'
+  state: MigrationState
   executedAt: Date | null
   durationMs: number | null
 }
+
+/** What `plan` found for one pending migration: the SQL `up` would run, or why it can't be shown. */
+export type PlannedMigration =
+  | { name: string, previewable: true, sql: string[] }
+  | { name: string, previewable: false, reason: string }
+
+/** What to do when another process holds the migration lock. */
+export type MigrationLockMode = 'wait' | 'skip' | 'fail'
 
 /** Options for {@link Migrator}. */
 export interface MigratorOptions {
@@ -60,4 +74,14 @@ export interface MigratorOptions {
   migrationsDir?: string
   /** Meta table name. Default `schema_migrations`. */
   tableName?: string
+  /**
+   * Advisory lock around `up` and `down`, so replicas starting together migrate once: `wait`
+   * (default), `skip` (return without migrating), `fail`, or `false` for no lock (e.g. behind a
+   * transaction-mode pooler, which cannot hold a session lock).
+   */
+  lock?: MigrationLockMode | false
+  /** Longest wait for the lock in `wait` mode, in ms. Default 120000. */
+  lockTimeout?: number
+  /** Run even when an applied migration's file has changed since it ran. Default `false`. */
+  acceptEdited?: boolean
 }

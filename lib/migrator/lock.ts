@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Sequelize } from 'sequelize-typescript'
+import { MigrationError } from '../errors.js'
+import type { Logger } from '../connection/logger.js'
+import type { MigrationLockMode } from './types.js'
+
+/** How {@link MigrationLock.acquire} behaves. */
+export interface MigrationLockOptions {
+  /** `wait` (default) up to `timeoutMs`; `skip` the run; `fail` at once. */
+  mode: MigrationLockMode
+  /** Longest wait in `wait` mode, in ms. */
+  timeoutMs: number
+  /** How often a waiting process tries again, in ms. */
+  pollMs?: number
+}
+
+/** The minimal pg client surface used on the dedicated lock connection. */
+interface RawConnection {
+  query: (sql: string, values?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>
+}
+
+interface ConnectionManager {
+  config: Record<string, unknown> & { replication?: { write?: Record<string, unknown> } }
+  _connect: (config: unknown) => Promise<RawConnection>
+  _disconnect: (connection: RawConnection) => Promise<void>
+}
+
+/**
+ * A PostgreSQL session-level advisory lock held on a connection of its own, outside the pool:
+ * a migration's transactions run on pooled connections, and a pool of one (or a busy pool) must
+ * not be able to starve the lock. If the holder dies, PostgreSQL ends its session and the lock
+ * with it, so a crashed replica never blocks the others. Needs a session-mode connection: behind
+ * a transaction-mode pooler (PgBouncer `pool_mode=transaction`) turn the lock off.
+ */
+export class MigrationLock {
+  private constructor (
+    private readonly manager: ConnectionManager,
+    private readonly connection: RawConnection,
+    private readonly key: string,
+    private readonly log: Logger
+  ) {}
+
+  /** Lock key: a stable 32-bit hash of the meta table name, so separate meta tables never collide. */
+  static keyFor (tableName: string): string {
+    return `fastify-coach-db:${tableName}`
+  }
+
+  /**
+   * Takes the lock, or resolves to `undefined` in `skip` mode when another process has it.
+   * Throws a {@link MigrationError} with code `ERR_COACH_DB_MIGRATION_LOCKED` in `fail` mode, or
+   * when `wait` runs out of time.
+   */
+  static async acquire (sequelize: Sequelize, tableName: string, options: MigrationLockOptions, log: Logger): Promise<MigrationLock | undefined> {
+    const manager = sequelize.connectionManager as unknown as ConnectionManager
+    const connection = await manager._connect(manager.config.replication?.write ?? manager.config)
+    const lock = new MigrationLock(manager, connection, MigrationLock.keyFor(tableName), log)
+    try {
+      const acquired = await lock.tryUntil(options)
+      if (acquired) return lock
+      await lock.disconnect()
+      return undefined
+    } catch (err) {
+      await lock.disconnect()
+      throw err
+    }
+  }
+
+  /** Throws when the lock's session has gone (killed, network), so a migration commits only under the lock. */
+  async assertHeld (): Promise<void> {
+    try {
+      await this.connection.query('SELECT 1')
+    } catch (err) {
+      throw new MigrationError('(lock)', 'The migration lock was lost (its database session ended). Nothing more was applied; run the migrations again.', { cause: err, code: 'ERR_COACH_DB_MIGRATION_LOCK_LOST' })
+    }
+  }
+
+  /** Releases the lock and closes its connection. Never throws: the session's end frees it anyway. */
+  async release (): Promise<void> {
+    try {
+      await this.connection.query('SELECT pg_advisory_unlock(hashtext($1))', [this.key])
+    } catch (err) {
+      this.log.warn({ err }, 'could not release the migration lock explicitly; it is freed when the connection closes')
+    }
+    await this.disconnect()
+  }
+
+  private async tryUntil (options: MigrationLockOptions): Promise<boolean> {
+    const deadline = Date.now() + options.timeoutMs
+    let logged = false
+    for (;;) {
+      const { rows } = await this.connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.key])
+      if (rows[0]?.locked === true) return true
+      const holder = await this.holderPid()
+      if (options.mode === 'skip') {
+        this.log.warn({ holderPid: holder }, `another process (pid ${holder ?? '?'}) is migrating this database; starting without migrating (migrationLock: 'skip')`)
+        return false
+      }
+      if (options.mode === 'fail' || Date.now() >= deadline) {
+        const why = options.mode === 'fail' ? "migrationLock is 'fail'" : `waited ${options.timeoutMs} ms (lockTimeout)`
+        throw new MigrationError('(lock)', `Another process (PostgreSQL backend pid ${holder ?? '?'}) holds the migration lock and ${why}. Wait for it to finish, or stop it if it is stuck, then start again.`, { code: 'ERR_COACH_DB_MIGRATION_LOCKED' })
+      }
+      if (!logged) {
+        this.log.info({ holderPid: holder }, `waiting for the migration lock held by PostgreSQL backend pid ${holder ?? '?'}`)
+        logged = true
+      }
+      await sleep(Math.min(options.pollMs ?? 100, Math.max(0, deadline - Date.now())))
+    }
+  }
+
+  private async holderPid (): Promise<number | undefined> {
+    // A bigint advisory key is stored as classid (high 32 bits) and objid (low 32 bits).
+    const { rows } = await this.connection.query(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND ((classid::bigint << 32) | objid::bigint) = hashtext($1)::bigint`,
+      [this.key]
+    )
+    return rows[0]?.pid as number | undefined
+  }
+
+  private async disconnect (): Promise<void> {
+    try {
+      await this.manager._disconnect(this.connection)
+    } catch {
+      // Already gone: nothing left to close.
+    }
+  }
+}
