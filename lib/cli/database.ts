@@ -5,10 +5,33 @@ import { connectWithRetry } from '../connection/connect.js'
 import { silentLogger } from '../connection/logger.js'
 import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
 import { Migrator } from '../migrator/migrator.js'
+import { OptionsError } from '../errors.js'
+import type { MigratorOptions } from '../migrator/types.js'
 import type { CliDatabase } from './types.js'
 
+/**
+ * Migrator settings the CLI reads from the environment: COACH_DB_MIGRATIONS_DIR,
+ * COACH_DB_MIGRATION_LOCK (wait | skip | fail | off) and COACH_DB_LOCK_TIMEOUT (ms).
+ */
+export function migratorOptionsFromEnv (env: NodeJS.ProcessEnv): MigratorOptions {
+  const lock = env.COACH_DB_MIGRATION_LOCK ?? 'wait'
+  if (!['wait', 'skip', 'fail', 'off'].includes(lock)) {
+    throw new OptionsError(`COACH_DB_MIGRATION_LOCK must be wait, skip, fail or off (got "${lock}").`)
+  }
+  const timeout = env.COACH_DB_LOCK_TIMEOUT
+  if (timeout !== undefined && !/^\d+$/.test(timeout)) {
+    throw new OptionsError(`COACH_DB_LOCK_TIMEOUT must be a whole number of milliseconds (got "${timeout}").`)
+  }
+  return {
+    migrationsDir: env.COACH_DB_MIGRATIONS_DIR,
+    lock: lock === 'off' ? false : lock as 'wait' | 'skip' | 'fail',
+    ...(timeout !== undefined ? { lockTimeout: Number(timeout) } : {})
+  }
+}
+
 /** Opens the database the environment points at, as the plugin would with no options. */
-export async function openCliDatabase (env: NodeJS.ProcessEnv): Promise<CliDatabase> {
+export async function openCliDatabase (env: NodeJS.ProcessEnv, migratorOptions: Partial<MigratorOptions> = {}): Promise<CliDatabase> {
+  const fromEnv = migratorOptionsFromEnv(env)
   const log = silentLogger()
   let options = resolveOptions({}, env)
   const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
@@ -22,7 +45,7 @@ export async function openCliDatabase (env: NodeJS.ProcessEnv): Promise<CliDatab
       await sequelize.close()
       throw err
     }
-    const migrator = new Migrator(sequelize, { migrationsDir: env.COACH_DB_MIGRATIONS_DIR, log })
+    const migrator = new Migrator(sequelize, { ...fromEnv, ...migratorOptions, log })
     return {
       sequelize,
       migrator,

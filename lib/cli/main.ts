@@ -46,7 +46,7 @@ export async function main (argv: string[], io: CliIo = defaultIo): Promise<numb
     out: io.out,
     err: io.err,
     env: io.env,
-    openDatabase: async () => await openCliDatabase(io.env)
+    openDatabase: async (migratorOptions) => await openCliDatabase(io.env, migratorOptions)
   }
   try {
     return await command.run(ctx)

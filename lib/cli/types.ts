@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util'
 import type { Sequelize } from 'sequelize-typescript'
 import type { Migrator } from '../migrator/migrator.js'
+import type { MigratorOptions } from '../migrator/types.js'
 
 /** An open connection for one CLI command; `close` ends it (and an embedded engine). */
 export interface CliDatabase {
@@ -17,7 +18,7 @@ export interface CliContext {
   err: (line: string) => void
   env: NodeJS.ProcessEnv
   /** Connects with the same credential sources as the plugin (DATABASE_URL, DB_SECRET_NAME, …). */
-  openDatabase: () => Promise<CliDatabase>
+  openDatabase: (migratorOptions?: Partial<MigratorOptions>) => Promise<CliDatabase>
 }
 
 /** One `coach-db <name>` command. `run` resolves to the process exit code. */

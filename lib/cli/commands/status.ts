@@ -3,9 +3,13 @@ import { withDatabase } from './shared.js'
 
 export const status: CliCommand = {
   name: 'status',
-  summary: 'list applied and pending migrations, with times',
+  summary: 'list applied, edited and pending migrations, with times',
   usage: 'coach-db status [--json]',
-  help: '  --json      print the list as JSON',
+  help: [
+    '  --json      print the list as JSON',
+    '',
+    'States: applied; edited (applied, but the file changed since); missing (applied, file gone); pending.'
+  ].join('\n'),
   options: { json: { type: 'boolean' } },
   run: async (ctx) => await withDatabase(ctx, async ({ migrator }) => {
     const rows = await migrator.status()
@@ -17,8 +21,10 @@ export const status: CliCommand = {
       const when = row.executedAt ? `${row.executedAt.toISOString()}${row.durationMs !== null ? `  (${row.durationMs} ms)` : ''}` : ''
       ctx.out(`${row.state.padEnd(8)} ${row.name}  ${when}`.trimEnd())
     }
-    const pending = rows.filter(r => r.state === 'pending').length
-    ctx.out(`${rows.length - pending} applied, ${pending} pending`)
+    const count = (state: string): number => rows.filter(r => r.state === state).length
+    const applied = rows.length - count('pending')
+    const notes = [count('edited') > 0 ? `${count('edited')} edited` : '', count('missing') > 0 ? `${count('missing')} missing` : ''].filter(Boolean)
+    ctx.out(`${applied} applied, ${count('pending')} pending${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`)
     return EXIT.OK
   })
 }
