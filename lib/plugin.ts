@@ -6,6 +6,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js'
 import { resolveCredentials } from './credentials/index.js'
 import { createSequelize } from './connection/create-sequelize.js'
 import { connectWithRetry } from './connection/connect.js'
+import { explainPoolExhaustion } from './connection/pool-errors.js'
 import { describeTarget } from './connection/target.js'
 import type { Logger } from './connection/logger.js'
 import { registerVectorTypes } from './connection/vector-types.js'
@@ -67,6 +68,7 @@ async function openSequelize (options: ResolvedOptions, log: Logger): Promise<{ 
   }
   const credentials = await resolveCredentials(options, log)
   const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs })
+  explainPoolExhaustion(sequelize, options.pool)
   try {
     await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
   } catch (err) {

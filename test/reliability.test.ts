@@ -1,0 +1,83 @@
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify, { type FastifyInstance } from 'fastify'
+import pg from 'pg'
+import dbPlugin, { PoolExhaustedError } from '../lib/index.js'
+import { buildApp, freshDatabase } from './helpers/app.js'
+import { captureLogs } from './helpers/log-capture.js'
+import { freePort, startProxy } from './helpers/tcp-proxy.js'
+
+const db = await freshDatabase(t)
+
+function withUsersRoute (app: FastifyInstance): void {
+  app.get('/users/count', async () => ({ count: await app.db.models.User.count() }))
+}
+
+t.test('the database comes up 2 s after the app starts: startup succeeds within the retry budget', async t => {
+  const port = await freePort()
+  const url = new URL(db.url)
+  url.port = String(port)
+  const logs = captureLogs('info')
+  const app = Fastify({ logger: logs.logger })
+  t.teardown(() => app.close())
+  const proxy = sleep(2_000).then(async () => await startProxy(port, { host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) }))
+  t.teardown(async () => { await (await proxy).close() })
+  await app.register(dbPlugin, { connectionString: url.toString(), connectRetry: { attempts: 8, initialDelayMs: 250, maxDelayMs: 1_000 } })
+  await app.ready()
+  t.equal(await app.db.models.User.count(), 0, 'queries work')
+  t.ok(logs.lines.filter(line => line.includes('not reachable yet')).length >= 2, 'it retried while the database was down')
+})
+
+t.test('all pool connections killed mid-traffic: later requests succeed and none hangs', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(dbPlugin, { connectionString: db.url, pool: { max: 5 } })
+  withUsersRoute(app)
+  await app.ready()
+  const statuses: number[] = []
+  let stop = false
+  const traffic = Promise.all(Array.from({ length: 5 }, async () => {
+    while (!stop) statuses.push((await app.inject('/users/count')).statusCode)
+  }))
+  await sleep(200)
+  const admin = new pg.Client({ connectionString: db.url })
+  await admin.connect()
+  const killed = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'fastify-coach-db'")
+  await admin.end()
+  t.ok((killed.rowCount ?? 0) > 0, 'pool connections were terminated')
+  const failedAtKill = statuses.length
+  await sleep(300)
+  stop = true
+  await traffic
+  t.pass('every in-flight request settled (none hung)')
+  const after = statuses.slice(failedAtKill + 5)
+  t.ok(after.length > 10, 'traffic went on')
+  t.same([...new Set(after)], [200], 'requests after the kill all succeed')
+})
+
+t.test('statementTimeoutMs stops a runaway query', async t => {
+  const app = await buildApp(t, { connectionString: db.url, statementTimeoutMs: 200 })
+  const err = await app.db.sequelize.query('SELECT pg_sleep(5)').catch((e: unknown) => e)
+  t.equal((err as { parent?: { code?: string } }).parent?.code, '57014', 'query_canceled')
+  t.match((err as Error).message, /statement timeout/)
+  t.same((await app.db.sequelize.query('SELECT 1 AS ok'))[0], [{ ok: 1 }], 'the connection is still usable')
+})
+
+t.test('a burst larger than the pool queues and completes within acquire', async t => {
+  const app = await buildApp(t, { connectionString: db.url, pool: { max: 2, acquire: 10_000 } })
+  const results = await Promise.all(Array.from({ length: 12 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.05)')))
+  t.equal(results.length, 12, 'all twelve queries ran through two connections')
+})
+
+t.test('a burst that outlasts acquire fails with a clear pool-exhausted error', async t => {
+  const app = await buildApp(t, { connectionString: db.url, pool: { max: 1, acquire: 100 } })
+  const results = await Promise.allSettled(Array.from({ length: 4 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.5)')))
+  const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+  t.ok(rejected.length >= 1, 'the queries that could not get a connection failed')
+  for (const { reason } of rejected) {
+    t.type(reason, PoolExhaustedError)
+    t.equal(reason.code, 'ERR_COACH_DB_POOL_EXHAUSTED')
+    t.match(reason.message, /Database pool exhausted: all 1 connections stayed busy for 100 ms \(pool\.acquire\)/)
+  }
+  t.ok(results.some(r => r.status === 'fulfilled'), 'the query holding the connection finished')
+})
