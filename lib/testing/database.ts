@@ -6,6 +6,8 @@ import { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from '../migrator/discover
 import { createSequelize } from '../connection/create-sequelize.js'
 import { parseConnectionString } from '../connection/target.js'
 import { silentLogger } from '../connection/logger.js'
+import { loadFixtures } from '../fixtures/load.js'
+import { resolveAllRows } from '../fixtures/rows.js'
 
 /** The server tests use when nothing else is said: this machine's PostgreSQL, user postgres. */
 export const DEFAULT_TEST_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -28,6 +30,12 @@ export interface CreateTestDatabaseOptions {
   migrated?: boolean
   /** Migrations to apply to the template. Default: the package's own. */
   migrationsDir?: string
+  /**
+   * Also load the package's fixtures: the clone comes from a second template that has them, so a
+   * file pays neither for migrations nor for `loadFixtures`. Get the rows by label with
+   * `fixtures()`. Ignored when `migrated` is `false`.
+   */
+  fixtures?: boolean
 }
 
 /** The admin URL tests use: `TEST_DATABASE_URL`, else the local server. */
@@ -44,7 +52,7 @@ export function testAdminUrl (): string {
 export async function createTestDatabase (options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = options.adminUrl ?? testAdminUrl()
   const name = `coach_test_${randomBytes(6).toString('hex')}`
-  const template = options.migrated === false ? undefined : await ensureTemplate(adminUrl, options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR)
+  const template = options.migrated === false ? undefined : await ensureTemplate(adminUrl, options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR, options.fixtures === true)
   await withAdmin(adminUrl, async (client) => {
     await client.query(`CREATE DATABASE ${quote(name)}${template ? ` TEMPLATE ${quote(template)}` : ''}`)
   })
@@ -67,34 +75,55 @@ export function databaseUrl (adminUrl: string, database: string): string {
   return url.toString()
 }
 
-async function ensureTemplate (adminUrl: string, migrationsDir: string): Promise<string> {
-  const template = `coach_tpl_${await migrationsHash(migrationsDir)}`
-  await withAdmin(adminUrl, async (client) => {
-    // One process builds the template; parallel test files wait on this lock and then find it.
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [template])
-    try {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [template])
-      if (rowCount === 0) await buildTemplate(adminUrl, client, template, migrationsDir)
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [template])
-    }
-  })
-  return template
+async function ensureTemplate (adminUrl: string, migrationsDir: string, withFixtures: boolean): Promise<string> {
+  const migrated = `coach_tpl_${await migrationsHash(migrationsDir)}`
+  await ensureDatabase(adminUrl, migrated, async (building) => { await migrateInto(adminUrl, building, migrationsDir) })
+  if (!withFixtures) return migrated
+  const loaded = `coach_tplfx_${createHash('sha256').update(migrated).update(fixturesHash()).digest('hex').slice(0, 16)}`
+  await ensureDatabase(adminUrl, loaded, async (building) => { await loadInto(adminUrl, building) }, migrated)
+  return loaded
 }
 
-async function buildTemplate (adminUrl: string, client: pg.Client, template: string, migrationsDir: string): Promise<void> {
-  const building = `${template}_building`
-  await client.query(`DROP DATABASE IF EXISTS ${quote(building)} WITH (FORCE)`)
-  await client.query(`CREATE DATABASE ${quote(building)}`)
-  const { target, password } = parseConnectionString(databaseUrl(adminUrl, building), 'template URL')
+// One process builds a template; parallel test files wait on this lock and then find it.
+async function ensureDatabase (adminUrl: string, name: string, fill: (building: string) => Promise<void>, from?: string): Promise<void> {
+  await withAdmin(adminUrl, async (client) => {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [name])
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+      if (rowCount !== 0) return
+      const building = `${name}_building`
+      await client.query(`DROP DATABASE IF EXISTS ${quote(building)} WITH (FORCE)`)
+      await client.query(`CREATE DATABASE ${quote(building)}${from !== undefined ? ` TEMPLATE ${quote(from)}` : ''}`)
+      await fill(building)
+      // Renamed only when complete, so a crash never leaves a half-built template behind.
+      await client.query(`ALTER DATABASE ${quote(building)} RENAME TO ${quote(name)}`)
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name])
+    }
+  })
+}
+
+async function migrateInto (adminUrl: string, database: string, migrationsDir: string): Promise<void> {
+  await withSequelize(adminUrl, database, async (sequelize) => { await new Migrator(sequelize, { migrationsDir }).up() })
+}
+
+async function loadInto (adminUrl: string, database: string): Promise<void> {
+  await withSequelize(adminUrl, database, async (sequelize) => { await loadFixtures(sequelize) })
+}
+
+async function withSequelize (adminUrl: string, database: string, fn: (sequelize: ReturnType<typeof createSequelize>) => Promise<void>): Promise<void> {
+  const { target, password } = parseConnectionString(databaseUrl(adminUrl, database), 'template URL')
   const sequelize = createSequelize({ target, password, pool: { max: 1, min: 0, acquire: 30_000, idle: 1_000 }, log: silentLogger() })
   try {
-    await new Migrator(sequelize, { migrationsDir }).up()
+    await fn(sequelize)
   } finally {
     await sequelize.close()
   }
-  // Renamed only when complete, so a crash never leaves a half-migrated template behind.
-  await client.query(`ALTER DATABASE ${quote(building)} RENAME TO ${quote(template)}`)
+}
+
+// The template's name carries this, so editing a fixture builds a new template.
+function fixturesHash (): string {
+  return createHash('sha256').update(JSON.stringify(resolveAllRows())).digest('hex')
 }
 
 async function migrationsHash (dir: string): Promise<string> {
