@@ -44,3 +44,31 @@ export class MigrationError extends CoachDbError {
     this.statement = options.statement
   }
 }
+
+/**
+ * Why AWS Secrets Manager did not give usable database credentials:
+ * - `ERR_COACH_DB_SECRET_NOT_FOUND`: no such secret (or no `AWSCURRENT` version) in that region.
+ * - `ERR_COACH_DB_SECRET_ACCESS_DENIED`: the AWS identity lacks `secretsmanager:GetSecretValue` (or KMS decrypt).
+ * - `ERR_COACH_DB_SECRET_THROTTLED`: still throttled after the SDK's retries.
+ * - `ERR_COACH_DB_SECRET_BINARY`: the secret holds `SecretBinary`, not a JSON `SecretString`.
+ * - `ERR_COACH_DB_SECRET_NOT_JSON`: `SecretString` is not a JSON object.
+ * - `ERR_COACH_DB_SECRET_FIELD`: a field is missing or of the wrong type.
+ * - `ERR_COACH_DB_SECRET_ENGINE`: `engine` is not PostgreSQL-compatible.
+ * - `ERR_COACH_DB_SECRET_REGION`: no AWS region configured.
+ * - `ERR_COACH_DB_SECRET_FETCH`: anything else (network, AWS credentials, KMS, …); see `cause`.
+ */
+export type SecretErrorCode =
+  | 'ERR_COACH_DB_SECRET_NOT_FOUND' | 'ERR_COACH_DB_SECRET_ACCESS_DENIED' | 'ERR_COACH_DB_SECRET_THROTTLED'
+  | 'ERR_COACH_DB_SECRET_BINARY' | 'ERR_COACH_DB_SECRET_NOT_JSON' | 'ERR_COACH_DB_SECRET_FIELD'
+  | 'ERR_COACH_DB_SECRET_ENGINE' | 'ERR_COACH_DB_SECRET_REGION' | 'ERR_COACH_DB_SECRET_FETCH'
+
+/** Reading database credentials from AWS Secrets Manager failed; the message never holds the secret's value. */
+export class SecretError extends CoachDbError {
+  /** The secret's name or ARN as configured (never its value). */
+  readonly secretId: string
+
+  constructor (code: SecretErrorCode, secretId: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+    this.secretId = secretId
+  }
+}

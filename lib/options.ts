@@ -9,7 +9,10 @@ export interface ResolvedOptions {
   connectionString: string | undefined
   connectionStringOrigin: 'connectionString option' | 'DATABASE_URL'
   sequelize: Sequelize | undefined
+  /** The secret to read: option `secretId`, else env `DB_SECRET_NAME`/`DB_SECRET_ARN`; unset when a `connectionString` option is given. */
   secretId: string | undefined
+  secretIdOrigin: 'secretId option' | 'DB_SECRET_NAME' | 'DB_SECRET_ARN' | undefined
+  /** Option `region`, else env `AWS_REGION`. */
   region: string | undefined
   endpoint: string | undefined
   secretTtlMs: number
@@ -58,17 +61,20 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
   const secretId = optionalString(opts, 'secretId')
   const envUrl = nonEmpty(env.DATABASE_URL)
   const envSecret = nonEmpty(env.DB_SECRET_NAME) ?? nonEmpty(env.DB_SECRET_ARN)
+  // Source order: connectionString option, secretId option, DB_SECRET_NAME/ARN, DATABASE_URL.
+  const secret = connectionString !== undefined ? undefined : pickSecret(secretId, env)
   if (connectionString === undefined && sequelize === undefined && secretId === undefined && envSecret === undefined && envUrl === undefined) {
     throw new OptionsError('No database configured. Pass { connectionString: "postgres://user:password@host:5432/db" }, a { secretId } for AWS Secrets Manager, or an existing { sequelize }; or set DATABASE_URL or DB_SECRET_NAME.')
   }
 
   return {
-    connectionString: connectionString ?? envUrl,
+    connectionString: connectionString ?? (secret === undefined ? envUrl : undefined),
     connectionStringOrigin: connectionString !== undefined ? 'connectionString option' : 'DATABASE_URL',
     sequelize: sequelize as Sequelize | undefined,
-    secretId,
-    region: optionalString(opts, 'region'),
-    endpoint: optionalString(opts, 'endpoint'),
+    secretId: secret?.id,
+    secretIdOrigin: secret?.origin,
+    region: optionalString(opts, 'region') ?? nonEmpty(env.AWS_REGION),
+    endpoint: optionalString(opts, 'endpoint') ?? nonEmpty(env.AWS_ENDPOINT_URL_SECRETS_MANAGER),
     secretTtlMs: optionalInteger(opts, 'secretTtlMs', 0) ?? DEFAULT_SECRET_TTL_MS,
     pool: resolvePool(opts.pool),
     migrate: optionalBoolean(opts, 'migrate') ?? env.DB_MIGRATE === 'true',
@@ -85,6 +91,14 @@ function resolveMigrationLock (value: unknown): MigrationLockMode | false {
   if (value === undefined) return 'wait'
   if (value === false || (LOCK_MODES as readonly unknown[]).includes(value)) return value as MigrationLockMode | false
   throw new OptionsError(`Option "migrationLock" must be 'wait', 'skip', 'fail' or false (got ${describe(value)}).`)
+}
+
+function pickSecret (option: string | undefined, env: NodeJS.ProcessEnv): { id: string, origin: NonNullable<ResolvedOptions['secretIdOrigin']> } | undefined {
+  if (option !== undefined) return { id: option, origin: 'secretId option' }
+  const name = nonEmpty(env.DB_SECRET_NAME)
+  if (name !== undefined) return { id: name, origin: 'DB_SECRET_NAME' }
+  const arn = nonEmpty(env.DB_SECRET_ARN)
+  return arn !== undefined ? { id: arn, origin: 'DB_SECRET_ARN' } : undefined
 }
 
 function rejectUnknownKeys (opts: Record<string, unknown>): void {

@@ -1,6 +1,14 @@
 import { parseConnectionString, type ConnectionTarget } from '../connection/target.js'
 import type { ResolvedOptions } from '../options.js'
 import type { Logger } from '../connection/logger.js'
+import { OptionsError } from '../errors.js'
+import { createSecretReader, type SecretLocation } from './secrets-manager.js'
+import { createRotatingCredentials, type RotatingCredentials } from './rotating.js'
+
+export { createSecretReader, regionFromArn, secretFetchError, type SecretLocation, type SecretReader } from './secrets-manager.js'
+export { parseRdsSecret, POSTGRES_ENGINES, type RdsSecret } from './rds-secret.js'
+export { SecretCache, type SecretCacheOptions } from './secret-cache.js'
+export { createRotatingCredentials, isRotating, type LoginCredentials, type RotatingCredentials, type RotatingCredentialsOptions } from './rotating.js'
 
 /** Where the connection settings came from; logged at startup (never the values). */
 export type CredentialSource = 'connectionString option' | 'DATABASE_URL' | 'secretId option' | 'DB_SECRET_NAME' | 'DB_SECRET_ARN'
@@ -9,13 +17,46 @@ export type CredentialSource = 'connectionString option' | 'DATABASE_URL' | 'sec
 export interface ResolvedCredentials {
   source: CredentialSource
   target: ConnectionTarget
-  /** A fixed password, or a function asked for each new connection (secrets rotate). */
-  password: string | undefined | (() => Promise<string>)
+  /**
+   * A fixed password, a function asked for each new connection, or rotating credentials from a
+   * secret (user name and password per new connection, refetched when PostgreSQL refuses them).
+   */
+  password: string | undefined | (() => Promise<string>) | RotatingCredentials
 }
 
-/** Picks the connection source in the documented order and reads it. */
-export async function resolveCredentials (options: ResolvedOptions, _log: Logger): Promise<ResolvedCredentials> {
-  const connectionString = options.connectionString as string
-  const { target, password } = parseConnectionString(connectionString, options.connectionStringOrigin)
-  return { source: options.connectionStringOrigin, target, password }
+/** Internal knobs, for tests. */
+export interface ResolveCredentialsOverrides {
+  /** Attempts per Secrets Manager read, SDK retries included. */
+  maxAttempts?: number
+}
+
+/**
+ * Picks the connection source in the documented order (connectionString option, secretId option,
+ * DB_SECRET_NAME / DB_SECRET_ARN, DATABASE_URL; `resolveOptions` has already chosen) and reads it.
+ * A secret is read once here, for the host and database; later connections reuse that read
+ * until the TTL ends.
+ */
+export async function resolveCredentials (options: ResolvedOptions, log: Logger, overrides: ResolveCredentialsOverrides = {}): Promise<ResolvedCredentials> {
+  if (options.connectionString !== undefined) {
+    const { target, password } = parseConnectionString(options.connectionString, options.connectionStringOrigin)
+    return { source: options.connectionStringOrigin, target, password }
+  }
+  if (options.secretId === undefined || options.secretIdOrigin === undefined) {
+    throw new OptionsError('No database configured. Pass { connectionString } or { secretId }, or set DATABASE_URL or DB_SECRET_NAME.')
+  }
+  return await fromSecret({ secretId: options.secretId, region: options.region, endpoint: options.endpoint, maxAttempts: overrides.maxAttempts }, options.secretIdOrigin, options.secretTtlMs, log)
+}
+
+async function fromSecret (location: SecretLocation, source: CredentialSource, ttlMs: number, log: Logger): Promise<ResolvedCredentials> {
+  const { secretId } = location
+  log.info({ source, secretId }, `fastify-coach-db: reading database credentials from AWS Secrets Manager secret "${secretId}" (${source})`)
+  const reader = createSecretReader(location)
+  try {
+    const secret = await reader.read()
+    const target: ConnectionTarget = { host: secret.host, port: secret.port, database: secret.dbname, user: secret.username, ssl: secret.ssl }
+    return { source, target, password: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
+  } catch (err) {
+    reader.close()
+    throw err
+  }
 }

@@ -1,0 +1,88 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { OptionsError, SecretError } from '../errors.js'
+import { parseRdsSecret, type RdsSecret } from './rds-secret.js'
+
+/** Where the secret lives. */
+export interface SecretLocation {
+  /** Secret name or full ARN. */
+  secretId: string
+  /** AWS region; when absent, the region in an ARN, then the SDK's own chain (`AWS_REGION`, profile). */
+  region?: string
+  /** Endpoint URL (VPC endpoint, tests); when absent the SDK also honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
+  endpoint?: string
+  /** Attempts per read including the SDK's retries (default: the SDK's, 3, or env `AWS_MAX_ATTEMPTS`). */
+  maxAttempts?: number
+}
+
+/** Reads one secret with the AWS SDK. */
+export interface SecretReader {
+  /** The secret's version with staging label `stage` (default `AWSCURRENT`), parsed and checked. */
+  read: (stage?: string) => Promise<RdsSecret>
+  /** Closes the SDK client's sockets. */
+  close: () => void
+}
+
+/**
+ * A reader backed by the real `SecretsManagerClient`: the standard AWS credential chain, SigV4
+ * signing and the SDK's retries with backoff (throttling included) all come from the SDK.
+ */
+export function createSecretReader (location: SecretLocation): SecretReader {
+  const { secretId } = location
+  const region = location.region ?? regionFromArn(secretId)
+  if (location.endpoint !== undefined) checkEndpoint(location.endpoint)
+  const client = new SecretsManagerClient({
+    ...(region !== undefined ? { region } : {}),
+    ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
+    ...(location.maxAttempts !== undefined ? { maxAttempts: location.maxAttempts } : {})
+  })
+  return {
+    read: async (stage) => {
+      let output
+      try {
+        output = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...(stage !== undefined ? { VersionStage: stage } : {}) }))
+      } catch (err) {
+        throw secretFetchError(err, secretId, stage)
+      }
+      return parseRdsSecret(output, secretId)
+    },
+    close: () => { client.destroy() }
+  }
+}
+
+/** The region inside `arn:aws:secretsmanager:<region>:<account>:secret:<name>`, if `id` is one. */
+export function regionFromArn (id: string): string | undefined {
+  const parts = id.split(':')
+  return parts[0] === 'arn' && parts[2] === 'secretsmanager' && parts[3] !== undefined && parts[3] !== '' ? parts[3] : undefined
+}
+
+function checkEndpoint (endpoint: string): void {
+  let url: URL | undefined
+  try { url = new URL(endpoint) } catch {}
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new OptionsError('Option "endpoint" must be an http(s) URL, e.g. https://secretsmanager.eu-west-1.amazonaws.com.')
+  }
+}
+
+/**
+ * One error per failure a user can act on. The SDK's error (name, AWS message, request id) is
+ * the `cause`; AWS error messages do not carry secret values.
+ */
+export function secretFetchError (err: unknown, secretId: string, stage = 'AWSCURRENT'): SecretError {
+  const name = (err as { name?: string })?.name
+  const message = err instanceof Error ? err.message : String(err)
+  switch (name) {
+    case 'ResourceNotFoundException':
+      return new SecretError('ERR_COACH_DB_SECRET_NOT_FOUND', secretId, `AWS Secrets Manager has no secret "${secretId}" (version ${stage}) in this region. Check the name or ARN, and the region (option "region" or AWS_REGION).`, { cause: err })
+    case 'AccessDeniedException':
+      return new SecretError('ERR_COACH_DB_SECRET_ACCESS_DENIED', secretId, `Access to secret "${secretId}" was denied. Grant this service's AWS role secretsmanager:GetSecretValue on the secret (and kms:Decrypt if it uses a customer-managed KMS key).`, { cause: err })
+    case 'ThrottlingException':
+    case 'TooManyRequestsException':
+      return new SecretError('ERR_COACH_DB_SECRET_THROTTLED', secretId, `AWS Secrets Manager kept throttling reads of secret "${secretId}" after the SDK's retries. Something else in the account is calling GetSecretValue too often; raise "secretTtlMs" or find the caller.`, { cause: err })
+    case 'DecryptionFailure':
+      return new SecretError('ERR_COACH_DB_SECRET_ACCESS_DENIED', secretId, `Secret "${secretId}" could not be decrypted with its KMS key. Grant this service's AWS role kms:Decrypt on that key.`, { cause: err })
+  }
+  if (/region is missing/i.test(message)) {
+    return new SecretError('ERR_COACH_DB_SECRET_REGION', secretId, `No AWS region for secret "${secretId}". Pass the plugin option "region", set AWS_REGION, or use the secret's full ARN.`, { cause: err })
+  }
+  return new SecretError('ERR_COACH_DB_SECRET_FETCH', secretId, `Could not read secret "${secretId}" from AWS Secrets Manager: ${name ?? 'Error'}: ${message}`, { cause: err })
+}
