@@ -5,11 +5,17 @@ import { registerVectorTypes } from './vector-types.js'
 import { isDebugEnabled, type Logger } from './logger.js'
 import type { ConnectionTarget } from './target.js'
 import type { PoolOptions } from '../types.js'
+import { isRotating, type RotatingCredentials } from '../credentials/rotating.js'
+import { retryRefusedPasswordOnce } from './connect.js'
 
 export interface CreateSequelizeOptions {
   target: ConnectionTarget
-  /** Password for every new connection; a function is called per connection (rotation). */
-  password: string | undefined | (() => Promise<string>)
+  /**
+   * Password for every new connection; a function is called per connection. Rotating
+   * credentials also set the user name per connection and are fetched again once when
+   * PostgreSQL refuses the password (28P01).
+   */
+  password: string | undefined | (() => Promise<string>) | RotatingCredentials
   pool: Required<PoolOptions>
   log: Logger
   /** Server-side `statement_timeout` in milliseconds; 0 means none. */
@@ -53,7 +59,28 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     sequelize.addHook('beforeConnect', async (config) => {
       (config as { password?: string }).password = await password()
     })
+  } else if (isRotating(password)) {
+    useRotatingCredentials(sequelize, password, log)
   }
   sequelize.addModels([...MODEL_CLASSES])
   return sequelize
+}
+
+// Sequelize reads the user name and password for each new connection from `config` after
+// `beforeConnect`, so a rotated secret reaches new connections while open ones carry on.
+function useRotatingCredentials (sequelize: Sequelize, credentials: RotatingCredentials, log: Logger): void {
+  sequelize.addHook('beforeConnect', async (config) => {
+    const { username, password } = await credentials.current()
+    Object.assign(config, { username, password })
+  })
+  retryRefusedPasswordOnce(sequelize, credentials, log)
+  // The plugin and the CLI both close Sequelize; the SDK client goes with it.
+  const close = sequelize.close.bind(sequelize)
+  sequelize.close = async () => {
+    try {
+      await close()
+    } finally {
+      credentials.close()
+    }
+  }
 }
