@@ -20,6 +20,7 @@ export class SecretCache<T> {
   #value: T | undefined
   #fetchedAt = 0
   #inFlight: Promise<T> | undefined
+  #expiredRead: Promise<T> | undefined
 
   constructor (options: SecretCacheOptions<T>) {
     this.#options = options
@@ -29,17 +30,8 @@ export class SecretCache<T> {
   /** The cached value if still fresh, else a fetched one. */
   async get (): Promise<T> {
     if (this.#value !== undefined && this.#now() - this.#fetchedAt < this.#options.ttlMs) return this.#value
-    const previous = this.#value
-    try {
-      return await this.refresh()
-    } catch (err) {
-      // Expired is not invalid: rotation is signalled by the database (28P01), so an outage of
-      // Secrets Manager must not take down new connections that the old password still opens.
-      if (previous === undefined) throw err
-      this.#options.onStaleError?.(err)
-      this.#fetchedAt = this.#now()
-      return previous
-    }
+    this.#expiredRead ??= this.#refreshOrKeep().finally(() => { this.#expiredRead = undefined })
+    return await this.#expiredRead
   }
 
   /** The cached value without fetching, fresh or not; `undefined` before the first fetch. */
@@ -57,6 +49,21 @@ export class SecretCache<T> {
   set (value: T): void {
     this.#value = value
     this.#fetchedAt = this.#now()
+  }
+
+  // Shared by every caller that found the value expired, so a failure is reported once.
+  async #refreshOrKeep (): Promise<T> {
+    const previous = this.#value
+    try {
+      return await this.refresh()
+    } catch (err) {
+      // Expired is not invalid: rotation is signalled by the database (28P01), so an outage of
+      // Secrets Manager must not take down new connections that the old password still opens.
+      if (previous === undefined) throw err
+      this.#options.onStaleError?.(err)
+      this.#fetchedAt = this.#now()
+      return previous
+    }
   }
 
   async #fetch (): Promise<T> {
