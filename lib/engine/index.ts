@@ -1,20 +1,102 @@
-import { OptionsError } from '../errors.js'
 import type { Logger } from '../connection/logger.js'
+import { lockDataDirectory, type LockedDirectory } from './data-directory.js'
+import { openPGlite, type EmbeddedPGlite } from './open-pglite.js'
+import { parseEmbeddedUrl } from './url.js'
+import { WireServer, type WireServerStats } from './wire-server.js'
+
+export { EmbeddedEngineError, type EmbeddedErrorCode } from './errors.js'
+export { parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
+export { WAIT_FAILURE_SQLSTATE } from './session-arbiter.js'
+export type { WireServerStats } from './wire-server.js'
 
 /** An in-process PostgreSQL (PGlite) reachable over the wire protocol on loopback. */
 export interface EmbeddedServer {
   /** `postgres://…@127.0.0.1:<port>/postgres` for Sequelize and pg. */
   readonly connectionString: string
-  /** Stops the socket server and PGlite. */
+  /** The data directory (absolute), or `undefined` for `pglite://memory`. */
+  readonly dataDir: string | undefined
+  /** How long the start took, in ms (PGlite boot, initdb or its snapshot, socket). */
+  readonly startupMs: number
+  /** The PGlite instance, for tests and tools; normal code goes through `connectionString`. */
+  readonly pglite: EmbeddedPGlite
+  /** Open client connections and how many wait for the one session. */
+  stats: () => WireServerStats
+  /** Stops the socket server and PGlite. Safe to call twice. */
   close: () => Promise<void>
 }
+
+/** Tuning of {@link startEmbedded}; the defaults suit apps and tests. */
+export interface StartEmbeddedOptions {
+  /**
+   * How long a statement may wait while another connection keeps a transaction open and idle,
+   * before it fails with SQLSTATE 40P01 instead of waiting forever. Default 5000 ms.
+   */
+  idleInTransactionWaitMs?: number
+  /** Folder of the saved initdb snapshot that makes new clusters start fast; `false` disables it. Default: the OS temp folder. */
+  snapshotDir?: string | false
+  /** Base of relative `pglite://<directory>` paths. Default `process.cwd()`. */
+  cwd?: string
+}
+
+/** Default of {@link StartEmbeddedOptions.idleInTransactionWaitMs}. */
+export const DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS = 5_000
 
 /** `pglite://memory` or `pglite://<directory>`. */
 export function isEmbeddedUrl (url: string | undefined): url is string {
   return typeof url === 'string' && url.startsWith('pglite://')
 }
 
-/** Starts the embedded engine for a `pglite://` URL. */
-export async function startEmbedded (_url: string, _log: Logger): Promise<EmbeddedServer> {
-  throw new OptionsError('pglite:// URLs are not supported yet.')
+/**
+ * Starts the embedded engine for a `pglite://` URL: PGlite with pgvector, in memory or in a
+ * directory (created if missing, locked against a second process), served on a free loopback
+ * port. Throws an {@link EmbeddedEngineError} when the URL or the directory can't be used.
+ */
+export async function startEmbedded (url: string, log: Logger, options: StartEmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const started = performance.now()
+  const target = parseEmbeddedUrl(url, options.cwd)
+  const directory = target.kind === 'directory' ? await lockDataDirectory(target.path) : undefined
+  let db: EmbeddedPGlite | undefined
+  try {
+    db = await openPGlite({ dataDir: directory?.path, existing: directory?.existing ?? false, snapshotDir: options.snapshotDir })
+    const wire = await WireServer.start(db, {
+      host: '127.0.0.1',
+      port: 0,
+      idleInTransactionWaitMs: options.idleInTransactionWaitMs ?? DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS,
+      log
+    })
+    const startupMs = Math.round(performance.now() - started)
+    const where = directory === undefined ? 'in memory' : `in ${directory.path}${directory.existing ? '' : ' (new)'}`
+    log.info({ engine: 'pglite', dataDir: directory?.path, port: wire.port, startupMs }, `fastify-coach-db: embedded PGlite ${where} on 127.0.0.1:${wire.port}, started in ${startupMs} ms`)
+    return {
+      connectionString: `postgres://postgres@127.0.0.1:${wire.port}/postgres`,
+      dataDir: directory?.path,
+      startupMs,
+      pglite: db,
+      stats: () => wire.stats(),
+      close: once(async () => { await shutDown(wire, db as EmbeddedPGlite, directory, log) })
+    }
+  } catch (err) {
+    await db?.close().catch(() => {})
+    await directory?.release()
+    throw err
+  }
+}
+
+// Socket server first (no new statements), then PGlite (flushes a directory to disk), then the lock.
+async function shutDown (wire: WireServer, db: EmbeddedPGlite, directory: LockedDirectory | undefined, log: Logger): Promise<void> {
+  try {
+    await wire.close()
+    await db.close()
+  } finally {
+    await directory?.release()
+  }
+  log.debug('fastify-coach-db: embedded PGlite stopped')
+}
+
+function once (fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined
+  return async () => {
+    running ??= fn()
+    await running
+  }
 }
