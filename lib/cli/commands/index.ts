@@ -4,6 +4,7 @@ import { down } from './down.js'
 import { status } from './status.js'
 import { plan } from './plan.js'
 import { create } from './create.js'
+import { seed } from './seed.js'
 
 /** Every `coach-db` command, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [up, down, status, plan, create]
+export const COMMANDS: readonly CliCommand[] = [up, down, status, plan, create, seed]
