@@ -94,7 +94,9 @@ function requiredPort (json: Record<string, unknown>, secretId: string): number 
 }
 
 function missingField (field: string, secretId: string): SecretError {
-  return new SecretError('ERR_COACH_DB_SECRET_FIELD', secretId, `Secret "${secretId}" has no "${field}" field. Expected RDS-style JSON ${EXPECTED_SHAPE}.`)
+  // RDS-managed master user secrets (ManageMasterUserPassword) hold only username and password.
+  const hint = ['host', 'port', 'dbname'].includes(field) ? ' A secret managed by RDS for the master user holds only username and password; use a secret of type "Credentials for Amazon RDS database" that also has host, port and dbname.' : ''
+  return new SecretError('ERR_COACH_DB_SECRET_FIELD', secretId, `Secret "${secretId}" has no "${field}" field. Expected RDS-style JSON ${EXPECTED_SHAPE}.${hint}`)
 }
 
 function wrongType (field: string, expected: string, value: unknown, secretId: string): SecretError {
