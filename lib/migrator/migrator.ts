@@ -60,6 +60,10 @@ export class Migrator {
    * `acceptEdited`. In lock mode `skip`, returns `[]` when another process is migrating.
    */
   async up (options: { to?: string } = {}): Promise<string[]> {
+    if (await this.isUpToDate()) {
+      this.log.info({ applied: [] }, 'database schema is up to date')
+      return []
+    }
     const names = await this.locked(async () => {
       await this.refuseEdited()
       const applied = await this.unwrap(() => this.umzug.up(options.to !== undefined ? { to: options.to } : {}))
@@ -68,6 +72,18 @@ export class Migrator {
     if (names === undefined) return []
     this.log.info({ applied: names }, names.length > 0 ? `applied ${names.length} migration(s)` : 'database schema is up to date')
     return names
+  }
+
+  // Every replica of a deployed service starts with nothing to do: one read of the meta table
+  // settles that without the lock's extra connection. Nothing pending can't become pending
+  // behind our back, so skipping the lock here is safe.
+  private async isUpToDate (): Promise<boolean> {
+    const rows = await this.storage.rowsIfExists()
+    if (rows === undefined) return false
+    const applied = new Set(rows.map(row => row.name))
+    const files = await discoverMigrations(this.migrationsDir)
+    if (files.some(file => !applied.has(file.name))) return false
+    return (await this.editedAmong(rows, files)).length === 0 || this.acceptEdited
   }
 
   /** Reverts applied migrations, newest first, under the migration lock. Returns the names reverted. */
@@ -98,18 +114,27 @@ export class Migrator {
   /** Every migration, applied, edited, missing or pending, in order. */
   async status (): Promise<MigrationStatus[]> {
     const [files, rows] = await Promise.all([discoverMigrations(this.migrationsDir), this.storage.rows()])
-    const onDisk = new Map(files.map(f => [f.name, f]))
+    const onDisk = new Set(files.map(f => f.name))
     const applied = new Map(rows.map(row => [row.name, row]))
+    const edited = new Set(await this.editedAmong(rows, files))
     const names = [...new Set([...rows.map(r => r.name), ...files.map(f => f.name)])].sort()
-    return await Promise.all(names.map(async (name): Promise<MigrationStatus> => {
+    return names.map((name): MigrationStatus => {
       const row = applied.get(name)
-      const file = onDisk.get(name)
       const times = { executedAt: row?.executedAt ?? null, durationMs: row?.durationMs ?? null }
       if (row === undefined) return { name, state: 'pending', ...times }
-      if (file === undefined) return { name, state: 'missing', ...times }
-      const edited = row.checksum !== null && row.checksum !== await migrationChecksum(file)
-      return { name, state: edited ? 'edited' : 'applied', ...times }
+      if (!onDisk.has(name)) return { name, state: 'missing', ...times }
+      return { name, state: edited.has(name) ? 'edited' : 'applied', ...times }
+    })
+  }
+
+  /** Names of applied migrations whose file no longer has the checksum recorded when they ran. */
+  private async editedAmong (rows: AppliedMigration[], files: MigrationFile[]): Promise<string[]> {
+    const recorded = new Map(rows.map(row => [row.name, row.checksum]))
+    const checks = await Promise.all(files.map(async file => {
+      const checksum = recorded.get(file.name)
+      return checksum !== undefined && checksum !== null && checksum !== await migrationChecksum(file) ? file.name : undefined
     }))
+    return checks.filter((name): name is string => name !== undefined)
   }
 
   /**

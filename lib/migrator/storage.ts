@@ -65,6 +65,20 @@ export class SchemaMigrationsStorage implements UmzugStorage {
 
   async rows (): Promise<AppliedMigration[]> {
     await this.ensureTable()
+    return await this.select()
+  }
+
+  /** The rows, or `undefined` when the meta table does not exist yet; creates nothing. */
+  async rowsIfExists (): Promise<AppliedMigration[] | undefined> {
+    try {
+      return await this.select()
+    } catch (err) {
+      if ((err as { parent?: { code?: string } }).parent?.code === '42P01') return undefined
+      throw err
+    }
+  }
+
+  private async select (): Promise<AppliedMigration[]> {
     const rows = await this.sequelize.query<MetaRow>(
       `SELECT name, executed_at, duration_ms, checksum FROM ${this.quotedTable} ORDER BY name`,
       { type: QueryTypes.SELECT }
