@@ -4,6 +4,7 @@ import { createTestDatabase } from '../lib/testing/database.js'
 import { benchStartup } from './startup.js'
 import { benchRequests } from './requests.js'
 import { generateDataset } from './dataset.js'
+import { benchScale } from './scale.js'
 import { printTable, type Figure } from './stats.js'
 
 const sections = new Set(process.argv.slice(2))
@@ -16,6 +17,14 @@ try {
   if (wanted('requests')) {
     await generateDataset(db.url, { users: 100, conversations: 1_000, messages: 100_000 })
     figures.push(...await benchRequests(db.url))
+  }
+  if (wanted('scale')) {
+    const scaleDb = await createTestDatabase()
+    try {
+      figures.push(...await benchScale(scaleDb.url))
+    } finally {
+      await scaleDb.drop()
+    }
   }
 } finally {
   await db.drop()

@@ -11,11 +11,12 @@ export async function freshDatabase (t: Test, options: { migrated?: boolean } = 
   return db
 }
 
-/** A Fastify app with the plugin registered and ready; closed at teardown. */
-export async function buildApp (t: Test, options: CoachDbOptions, logger: Record<string, unknown> | boolean = false): Promise<FastifyInstance> {
+/** A Fastify app with the plugin registered, `routes` added, and ready; closed at teardown. */
+export async function buildApp (t: Test, options: CoachDbOptions, logger: Record<string, unknown> | boolean = false, routes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
   const app = Fastify({ logger })
   t.teardown(async () => { await app.close() })
   await app.register(dbPlugin, options)
+  routes?.(app)
   await app.ready()
   return app
 }
