@@ -48,7 +48,7 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
 
   declare updated_at: CreationOptional<Date>
 
-  @Column({ type: DataType.STRING(64), allowNull: true, unique: 'idx_conversations_share_token' })
+  @Column({ type: DataType.STRING(64), allowNull: true, unique: { name: 'idx_conversations_share_token', msg: 'shareToken is already used by another conversation (idx_conversations_share_token)' } })
   declare shareToken: string | null
 
   @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })

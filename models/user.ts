@@ -34,7 +34,7 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
   declare id: CreationOptional<string>
 
-  @Column({ type: DataType.STRING(255), allowNull: false, unique: 'uq_users_email', validate: { isEmail: { msg: 'email must be a valid email address' } } })
+  @Column({ type: DataType.STRING(255), allowNull: false, unique: { name: 'uq_users_email', msg: 'email is already registered (uq_users_email)' }, validate: { isEmail: { msg: 'email must be a valid email address' } } })
   declare email: string
 
   @Column({ type: DataType.STRING(255), allowNull: false, validate: { notEmpty: { msg: 'name must not be empty' } } })
