@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify'
+import { conversationSummary, errorBody, idParams } from '../schemas.js'
+import { notFound } from '../http-errors.js'
+
+interface IdParams { id: string }
+
+const deletedBody = {
+  type: 'object',
+  properties: {
+    deleted: {
+      type: 'object',
+      properties: { users: { type: 'integer' }, sessions: { type: 'integer' }, conversations: { type: 'integer' }, messages: { type: 'integer' } }
+    }
+  }
+} as const
+
+/** `GET /users/:id/conversations` and `DELETE /users/:id`. */
+export async function userRoutes (app: FastifyInstance): Promise<void> {
+  const { User, Session, Conversation, Message } = app.db.models
+
+  app.get<{ Params: IdParams }>('/users/:id/conversations', {
+    schema: { params: idParams, response: { 200: { type: 'array', items: conversationSummary }, '4xx': errorBody } }
+  }, async (request) => {
+    const user = await User.findByPk(request.params.id, { attributes: ['id'] })
+    if (user === null) throw notFound('user')
+    // idx_conversations_user serves the filter; a user has tens of conversations, not thousands.
+    const rows = await Conversation.findAll({ where: { userId: user.id }, order: [['updated_at', 'DESC']], raw: true })
+    return rows.map(c => ({ id: c.id, title: c.title, status: c.status, shareEnabled: c.shareEnabled, createdAt: c.created_at, updatedAt: c.updated_at }))
+  })
+
+  // The database cascades to sessions, conversations and messages (ON DELETE CASCADE); the counts
+  // are read in the same transaction so the answer says exactly what went.
+  app.delete<{ Params: IdParams }>('/users/:id', {
+    schema: { params: idParams, response: { 200: deletedBody, '4xx': errorBody } }
+  }, async (request) => {
+    const id = request.params.id
+    return await app.db.sequelize.transaction(async transaction => {
+      const user = await User.findByPk(id, { attributes: ['id'], transaction, lock: transaction.LOCK.UPDATE })
+      if (user === null) throw notFound('user')
+      const conversationIds = (await Conversation.findAll({ attributes: ['id'], where: { userId: id }, raw: true, transaction })).map(c => c.id)
+      const sessions = await Session.count({ where: { userId: id }, transaction })
+      const messages = conversationIds.length === 0 ? 0 : await Message.count({ where: { conversationId: conversationIds }, transaction })
+      await User.destroy({ where: { id }, transaction })
+      return { deleted: { users: 1, sessions, conversations: conversationIds.length, messages } }
+    })
+  })
+}
