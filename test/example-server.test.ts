@@ -1,0 +1,57 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LOCK_FILE } from '../lib/engine/data-directory.js'
+
+// `npm start` end to end, as a process: starts on an embedded directory, prints the URL and curl
+// lines, serves, and exits 0 on SIGTERM/SIGINT after closing PGlite (its lock file is gone).
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
+
+interface Started { url: string, output: () => string, exit: Promise<number | null>, kill: (signal: NodeJS.Signals) => void }
+
+async function startServer (dataDir: string): Promise<Started> {
+  const child = spawn(TSX, ['example/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: `pglite://${dataDir}`, PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exit = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`no banner within 60 s:\n${output}`)) }, 60_000)
+    child.stdout.on('data', () => {
+      const match = /listening on (http:\/\/\S+)/.exec(output)
+      if (match !== null) { clearTimeout(timer); resolve(match[1] as string) }
+    })
+    void exit.then(code => { clearTimeout(timer); reject(new Error(`exited with ${code}:\n${output}`)) })
+  })
+  return { url, output: () => output, exit, kill: (signal) => { child.kill(signal) } }
+}
+
+t.test('npm start on an embedded directory: demo data, routes, clean exit, restart', async t => {
+  const dataDir = join(t.testdir(), 'data')
+  const first = await startServer(dataDir)
+  t.match(first.output(), /empty database: loaded the demo fixtures/)
+  t.match(first.output(), /curl -s http:\/\/127\.0\.0\.1:\d+\/health/)
+  const health = await fetch(`${first.url}/health`)
+  t.equal(health.status, 200)
+  const shared = /curl -s (http:\S+\/shared\/\S+)/.exec(first.output())
+  t.ok(shared, 'a shared link is among the curl lines')
+  t.equal((await fetch(shared![1]!)).status, 200, 'and it works')
+  first.kill('SIGTERM')
+  t.equal(await first.exit, 0, 'SIGTERM: exit code 0')
+  t.match(first.output(), /"signal":"SIGTERM".*shutting down/)
+  t.notOk(existsSync(join(dataDir, LOCK_FILE)), 'PGlite closed: lock file removed')
+
+  const second = await startServer(dataDir)
+  t.notMatch(second.output(), /loaded the demo fixtures/, 'data kept: nothing loaded again')
+  t.notMatch(second.output(), /applied 1 migration/, 'migration state kept')
+  t.equal((await fetch(`${second.url}/health`)).status, 200)
+  second.kill('SIGINT')
+  t.equal(await second.exit, 0, 'SIGINT: exit code 0')
+})
