@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import { connect } from 'node:net'
+import { createSequelize } from '../connection/create-sequelize.js'
+import { parseConnectionString } from '../connection/target.js'
+import { silentLogger } from '../connection/logger.js'
+import { Migrator } from '../migrator/migrator.js'
+import { loadFixtures } from '../fixtures/load.js'
+import { startEmbedded } from './index.js'
+
+/** What {@link createEmbeddedTestDatabase} returns: the same shape as `createTestDatabase`'s. */
+export interface EmbeddedTestDatabase {
+  readonly name: string
+  readonly url: string
+  /** Stops the engine; the database is gone with it. Safe to call twice. */
+  drop: () => Promise<void>
+}
+
+/** Options of {@link createEmbeddedTestDatabase}, as for `createTestDatabase`. */
+export interface EmbeddedTestDatabaseOptions {
+  migrated?: boolean
+  migrationsDir?: string
+  fixtures?: boolean
+}
+
+/**
+ * A test database on its own in-memory PGlite: what `createTestDatabase` falls back to on a
+ * machine without PostgreSQL. Migrated (and filled with the fixtures) when asked, like a clone
+ * of the server-side template.
+ */
+export async function createEmbeddedTestDatabase (options: EmbeddedTestDatabaseOptions = {}): Promise<EmbeddedTestDatabase> {
+  const engine = await startEmbedded('pglite://memory', silentLogger())
+  try {
+    if (options.migrated !== false) await prepare(engine.connectionString, options)
+  } catch (err) {
+    await engine.close()
+    throw err
+  }
+  return { name: `pglite_${randomBytes(6).toString('hex')}`, url: engine.connectionString, drop: engine.close }
+}
+
+async function prepare (url: string, options: EmbeddedTestDatabaseOptions): Promise<void> {
+  const { target } = parseConnectionString(url, 'embedded test database')
+  const sequelize = createSequelize({ target, password: undefined, pool: { max: 1, min: 0, acquire: 30_000, idle: 1_000 }, log: silentLogger() })
+  try {
+    await new Migrator(sequelize, { migrationsDir: options.migrationsDir }).up()
+    if (options.fixtures === true) await loadFixtures(sequelize)
+  } finally {
+    await sequelize.close()
+  }
+}
+
+/**
+ * Which engine the test suite runs on: `pglite` when `COACH_DB_TEST_ENGINE=pglite`, or when no
+ * `TEST_DATABASE_URL` is set and nothing listens on 127.0.0.1:5432; `postgres` otherwise. An
+ * explicit `TEST_DATABASE_URL` is never replaced: if it is down, tests should fail, not switch.
+ */
+export async function testEngine (env: NodeJS.ProcessEnv = process.env): Promise<'postgres' | 'pglite'> {
+  if (env.COACH_DB_TEST_ENGINE === 'pglite') return 'pglite'
+  if (env.COACH_DB_TEST_ENGINE === 'postgres' || env.TEST_DATABASE_URL !== undefined) return 'postgres'
+  return await listening('127.0.0.1', 5432) ? 'postgres' : 'pglite'
+}
+
+let probe: Promise<boolean> | undefined
+
+// One TCP probe per process: every test file asks, the answer does not change meanwhile.
+async function listening (host: string, port: number): Promise<boolean> {
+  probe ??= new Promise<boolean>(resolve => {
+    const socket = connect({ host, port, timeout: 1_000 })
+    const done = (up: boolean): void => { socket.destroy(); resolve(up) }
+    socket.once('connect', () => { done(true) })
+    socket.once('timeout', () => { done(false) })
+    socket.once('error', () => { done(false) })
+  })
+  return await probe
+}
