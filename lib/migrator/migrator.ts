@@ -60,7 +60,8 @@ export class Migrator {
    * `acceptEdited`. In lock mode `skip`, returns `[]` when another process is migrating.
    */
   async up (options: { to?: string } = {}): Promise<string[]> {
-    if (await this.isUpToDate()) {
+    // With `to`, umzug still has to check the name exists, so only a plain `up` takes the shortcut.
+    if (options.to === undefined && await this.isUpToDate()) {
       this.log.info({ applied: [] }, 'database schema is up to date')
       return []
     }
