@@ -5,6 +5,7 @@ import { benchStartup } from './startup.js'
 import { benchRequests } from './requests.js'
 import { generateDataset } from './dataset.js'
 import { benchScale } from './scale.js'
+import { benchFixtures } from './fixtures.js'
 import { printTable, type Figure } from './stats.js'
 
 const sections = new Set(process.argv.slice(2))
@@ -18,6 +19,7 @@ try {
     await generateDataset(db.url, { users: 100, conversations: 1_000, messages: 100_000 })
     figures.push(...await benchRequests(db.url))
   }
+  if (wanted('fixtures')) figures.push(...await benchFixtures())
   if (wanted('scale')) {
     const scaleDb = await createTestDatabase()
     try {
