@@ -8,6 +8,7 @@ import { parseConnectionString } from '../connection/target.js'
 import { silentLogger } from '../connection/logger.js'
 import { loadFixtures } from '../fixtures/load.js'
 import { resolveAllRows } from '../fixtures/rows.js'
+import { createEmbeddedTestDatabase, testEngine } from '../engine/test-database.js'
 
 /** The server tests use when nothing else is said: this machine's PostgreSQL, user postgres. */
 export const DEFAULT_TEST_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -50,6 +51,8 @@ export function testAdminUrl (): string {
  * each get their own state cheaply.
  */
 export async function createTestDatabase (options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
+  // No PostgreSQL here and no TEST_DATABASE_URL: an in-memory PGlite per test file.
+  if (options.adminUrl === undefined && await testEngine() === 'pglite') return await createEmbeddedTestDatabase(options)
   const adminUrl = options.adminUrl ?? testAdminUrl()
   const name = `coach_test_${randomBytes(6).toString('hex')}`
   const template = options.migrated === false ? undefined : await ensureTemplate(adminUrl, options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR, options.fixtures === true)
