@@ -22,7 +22,8 @@ export interface ConversationAttributes {
 /** What `Conversation.create()` needs: status defaults to `active`, sharing to off. */
 export type ConversationCreationAttributes = Pick<ConversationAttributes, 'userId'> & Partial<ConversationAttributes>
 
-@Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at' })
+// `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
+@Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at', indexes: [{ name: 'idx_conversations_user', fields: ['user_id'] }, { name: 'idx_conversations_share_token', fields: ['share_token'], unique: true }] })
 export class Conversation extends Model<ConversationAttributes, ConversationCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })

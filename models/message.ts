@@ -60,7 +60,8 @@ const RECENT_BEFORE_SQL = `SELECT ${RECENT_COLUMNS} FROM messages WHERE conversa
 
 const nonNegativeTokens = { min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' }, isInt: { msg: 'token counts must be whole numbers' } }
 
-@Table({ tableName: 'messages', modelName: 'Message', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
+// `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
+@Table({ tableName: 'messages', modelName: 'Message', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false, indexes: [{ name: 'idx_messages_conversation', fields: ['conversation_id', 'created_at'] }] })
 export class Message extends Model<MessageAttributes, MessageCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })

@@ -14,7 +14,8 @@ export interface SessionAttributes {
 /** What `Session.create()` needs. */
 export type SessionCreationAttributes = Pick<SessionAttributes, 'userId' | 'expiresAt'> & Partial<SessionAttributes>
 
-@Table({ tableName: 'sessions', modelName: 'Session', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
+// `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
+@Table({ tableName: 'sessions', modelName: 'Session', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false, indexes: [{ name: 'idx_sessions_user_id', fields: ['user_id'] }, { name: 'idx_sessions_expires_at', fields: ['expires_at'] }] })
 export class Session extends Model<SessionAttributes, SessionCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })

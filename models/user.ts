@@ -28,7 +28,8 @@ export function normalizeEmail (email: string): string {
   return email.trim().toLowerCase()
 }
 
-@Table({ tableName: 'users', modelName: 'User', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
+// `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
+@Table({ tableName: 'users', modelName: 'User', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false, indexes: [{ name: 'idx_users_email', fields: ['email'] }] })
 export class User extends Model<UserAttributes, UserCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
