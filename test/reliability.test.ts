@@ -6,6 +6,7 @@ import dbPlugin, { PoolExhaustedError } from '../lib/index.js'
 import { buildApp, freshDatabase } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { freePort, startProxy } from './helpers/tcp-proxy.js'
+import { needsServer } from './helpers/engine.js'
 
 const db = await freshDatabase(t)
 
@@ -28,7 +29,7 @@ t.test('the database comes up 2 s after the app starts: startup succeeds within 
   t.ok(logs.lines.filter(line => line.includes('not reachable yet')).length >= 2, 'it retried while the database was down')
 })
 
-t.test('all pool connections killed mid-traffic: later requests succeed and none hangs', async t => {
+t.test('all pool connections killed mid-traffic: later requests succeed and none hangs', needsServer('pg_terminate_backend ends one session of many'), async t => {
   const app = Fastify()
   t.teardown(() => app.close())
   await app.register(dbPlugin, { connectionString: db.url, pool: { max: 5 } })
@@ -55,7 +56,7 @@ t.test('all pool connections killed mid-traffic: later requests succeed and none
   t.same([...new Set(after)], [200], 'requests after the kill all succeed')
 })
 
-t.test('statementTimeoutMs stops a runaway query', async t => {
+t.test('statementTimeoutMs stops a runaway query', needsServer('PGlite cannot cancel a running statement'), async t => {
   const app = await buildApp(t, { connectionString: db.url, statementTimeoutMs: 200 })
   const err = await app.db.sequelize.query('SELECT pg_sleep(5)').catch((e: unknown) => e)
   t.equal((err as { parent?: { code?: string } }).parent?.code, '57014', 'query_canceled')

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { createSequelize } from '../connection/create-sequelize.js'
 import { parseConnectionString } from '../connection/target.js'
@@ -35,7 +34,8 @@ export async function createEmbeddedTestDatabase (options: EmbeddedTestDatabaseO
     await engine.close()
     throw err
   }
-  return { name: `pglite_${randomBytes(6).toString('hex')}`, url: engine.connectionString, drop: engine.close }
+  // The engine serves one database, named in its URL; `name` is that, as for a server-side clone.
+  return { name: new URL(engine.connectionString).pathname.slice(1), url: engine.connectionString, drop: engine.close }
 }
 
 async function prepare (url: string, options: EmbeddedTestDatabaseOptions): Promise<void> {

@@ -1,40 +1,6 @@
 import t from 'tap'
-import pg from 'pg'
-import { startPrivateCluster } from '../helpers/private-cluster.js'
+import { hasPostgresBinaries } from '../helpers/engine.js'
 
-// The helper itself: passwords are really checked, TLS works, and stop/start keeps port and data.
-const cluster = await startPrivateCluster(t)
-
-t.test('checks passwords (scram-sha-256)', async t => {
-  await cluster.adminQuery("CREATE ROLE probe LOGIN PASSWORD 'right'")
-  const ok = new pg.Client({ connectionString: cluster.urlFor('postgres', 'probe', 'right') })
-  await ok.connect()
-  t.same((await ok.query('SELECT current_user AS u')).rows, [{ u: 'probe' }])
-  await ok.end()
-  const wrong = new pg.Client({ connectionString: cluster.urlFor('postgres', 'probe', 'wrong') })
-  const err = await wrong.connect().then(() => undefined, (e: unknown) => e)
-  t.equal((err as { code?: string }).code, '28P01')
-})
-
-t.test('TLS is on when openssl is available', { skip: !cluster.ssl }, async t => {
-  const client = new pg.Client({ connectionString: cluster.url, ssl: { rejectUnauthorized: false } })
-  await client.connect()
-  t.same((await client.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows, [{ ssl: true }])
-  await client.end()
-})
-
-t.test('stop and start keep the port and the data', async t => {
-  const port = cluster.port
-  await cluster.adminQuery('CREATE TABLE kept (x int)')
-  await cluster.stop()
-  const refused = await cluster.adminQuery('SELECT 1').then(() => undefined, (e: unknown) => e)
-  t.equal((refused as { code?: string }).code, 'ECONNREFUSED')
-  await cluster.start()
-  t.equal(cluster.port, port)
-  t.same(await cluster.adminQuery("SELECT to_regclass('kept')::text AS t"), [{ t: 'kept' }])
-})
-
-t.test('pgvector is available', async t => {
-  await cluster.adminQuery('CREATE EXTENSION IF NOT EXISTS vector')
-  t.same(await cluster.adminQuery("SELECT '[1,2]'::vector::text AS v"), [{ v: '[1,2]' }])
-})
+// The private cluster helper itself needs the PostgreSQL server binaries.
+if (!hasPostgresBinaries) t.plan(0, 'needs the PostgreSQL server binaries (initdb, pg_ctl)')
+else await import('../suites/private-cluster.suite.js')

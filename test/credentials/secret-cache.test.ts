@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import dbPlugin from '../../lib/index.js'
 import { SecretCache } from '../../lib/credentials/index.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
-import { freshDatabase } from '../helpers/app.js'
+import { freshDatabase, serverOf } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'
 
 // The secret's TTL and single flight: unit level with a fake clock, then through the plugin with
@@ -50,7 +50,7 @@ const db = await freshDatabase(t)
 const fake = await FakeSecretsManager.start()
 t.teardown(() => fake.close())
 const PASSWORD = 'ttl-pw-do-not-log-8c31'
-fake.set('coach/ttl', { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'postgres', password: PASSWORD, dbname: db.name, sslmode: 'disable' })
+fake.set('coach/ttl', { engine: 'postgres', ...serverOf(db.url), username: 'postgres', password: PASSWORD, sslmode: 'disable' })
 
 async function burst (app: FastifyInstance, n: number): Promise<void> {
   await Promise.all(Array.from({ length: n }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.05)')))

@@ -5,7 +5,7 @@ import dbPlugin from '../../lib/index.js'
 import type { CoachDbOptions } from '../../lib/index.js'
 import { resolveOptions } from '../../lib/options.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
-import { freshDatabase } from '../helpers/app.js'
+import { freshDatabase, serverOf } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'
 
 // Where credentials come from, in the documented order: connectionString option, secretId option,
@@ -39,7 +39,7 @@ const db = await freshDatabase(t)
 const fake = await FakeSecretsManager.start()
 t.teardown(() => fake.close())
 const PASSWORD = 'src-pw-keep-out-of-logs-27d4'
-fake.set('coach/env', { engine: 'aurora-postgresql', host: '127.0.0.1', port: '5432', username: 'postgres', password: PASSWORD, dbname: db.name, sslmode: 'disable' })
+fake.set('coach/env', { engine: 'aurora-postgresql', ...serverOf(db.url), port: String(serverOf(db.url).port), username: 'postgres', password: PASSWORD, sslmode: 'disable' })
 
 async function start (t: Test, options: CoachDbOptions): Promise<{ text: string, app: ReturnType<typeof Fastify> }> {
   const logs = captureLogs('debug')
@@ -60,7 +60,8 @@ t.test('DB_SECRET_NAME with AWS_ENDPOINT_URL_SECRETS_MANAGER wins over DATABASE_
   const { text, app } = await start(t, {})
   t.equal(fake.count('coach/env'), before + 1, 'the secret was read through the endpoint from the environment')
   t.match(text, /reading database credentials from AWS Secrets Manager secret \\"coach\/env\\" \(DB_SECRET_NAME\)/)
-  t.match(text, /connected to postgres@127\.0\.0\.1:5432\/coach_test_\w+ \(credentials from DB_SECRET_NAME\)/)
+  const { host, port, dbname } = serverOf(db.url)
+  t.ok(text.includes(`connected to postgres@${host}:${port}/${dbname} (credentials from DB_SECRET_NAME)`), 'the log names the target and the source')
   const info = text.split('\n').filter(line => line.includes('"level":30'))
   t.ok(info.some(line => line.includes('"source":"DB_SECRET_NAME"')), 'the source is a field of the info line')
   for (const shown of [text, inspect(app.db, { depth: 10 }), JSON.stringify(app.db), String(app.db)]) {
@@ -78,7 +79,7 @@ t.test('the connectionString option wins over a secretId option: the secret is n
 
 t.test('DB_SECRET_ARN, with the region taken from the ARN', async t => {
   const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:coach/env'
-  fake.set(arn, { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'postgres', password: PASSWORD, dbname: db.name, sslmode: 'disable' })
+  fake.set(arn, { engine: 'postgres', ...serverOf(db.url), username: 'postgres', password: PASSWORD, sslmode: 'disable' })
   process.env.DB_SECRET_ARN = arn
   const savedRegion = process.env.AWS_REGION
   delete process.env.AWS_REGION

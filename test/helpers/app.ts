@@ -20,3 +20,9 @@ export async function buildApp (t: Test, options: CoachDbOptions, logger: Record
   await app.ready()
   return app
 }
+
+/** Host, port and database of a test database URL: what an RDS-style secret for it holds. */
+export function serverOf (url: string): { host: string, port: number, dbname: string } {
+  const parsed = new URL(url)
+  return { host: parsed.hostname, port: Number(parsed.port || 5432), dbname: decodeURIComponent(parsed.pathname.slice(1)) }
+}
