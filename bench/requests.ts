@@ -38,9 +38,9 @@ export const VARIANTS = {
 } as const
 
 /** A server with one route per variant. */
-export async function buildBenchServer (url: string, options: { engine?: string } = {}): Promise<{ app: FastifyInstance, pool: pg.Pool }> {
+export async function buildBenchServer (url: string): Promise<{ app: FastifyInstance, pool: pg.Pool }> {
   const app = Fastify()
-  await app.register(dbPlugin, { connectionString: options.engine ?? url, pool: { max: 10 } })
+  await app.register(dbPlugin, { connectionString: url, pool: { max: 10 } })
   const pool = new pg.Pool({ connectionString: url, max: 10 })
   const { Message } = app.db.models
   const attributes = ['id', 'conversationId', 'role', 'content', 'citations', 'domains', 'feedbackScore', 'inputTokens', 'outputTokens', 'costUsd', 'created_at']
@@ -83,44 +83,51 @@ function percentile (values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number
 }
 
+/** Median latency (sequential requests) and throughput (10 connections) of one route. */
+export interface RouteSummary { p50: number, p99: number, rps: number }
+
 /**
  * Each variant: latency from sequential requests, throughput from autocannon (10 connections),
  * interleaved over `rounds` so drift on the machine hits all variants alike.
  */
-export async function benchRequests (url: string, options: { rounds?: number, duration?: number, section?: string, engine?: string, variants?: Array<keyof typeof VARIANTS> } = {}): Promise<Figure[]> {
-  const rounds = options.rounds ?? 3
-  const duration = options.duration ?? 4
-  const section = options.section ?? 'requests'
-  const variants = options.variants ?? (Object.keys(VARIANTS) as Array<keyof typeof VARIANTS>)
-  const { app } = await buildBenchServer(url, { engine: options.engine })
+export async function measureVariants (url: string, variants: ReadonlyArray<keyof typeof VARIANTS>, options: { rounds?: number, duration?: number } = {}): Promise<Map<string, RouteSummary>> {
+  const { app } = await buildBenchServer(url)
   const address = app.server.address() as { port: number }
   const [conversation] = await conversationIds(url, 1)
-  const results = new Map<string, Array<{ p50: number, p99: number, rps: number }>>()
+  const runs = new Map<string, RouteSummary[]>()
   try {
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < (options.rounds ?? 3); round++) {
       for (const variant of variants) {
         const target = `http://127.0.0.1:${address.port}${VARIANTS[variant]}${conversation}`
         const latencies = await sequentialLatencies(target, 1_000)
-        const result = await autocannon({ url: target, connections: 10, duration })
+        const result = await autocannon({ url: target, connections: 10, duration: options.duration ?? 4 })
         if (result.errors > 0 || result.non2xx > 0) throw new Error(`${variant}: ${result.errors} errors, ${result.non2xx} non-2xx responses`)
-        results.set(variant, [...(results.get(variant) ?? []), { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), rps: result.requests.average }])
+        runs.set(variant, [...(runs.get(variant) ?? []), { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), rps: result.requests.average }])
       }
     }
   } finally {
     await app.close()
   }
-  const summary = (variant: string): { p50: number, p99: number, rps: number } => {
-    const runs = results.get(variant) ?? []
-    return { p50: median(runs.map(r => r.p50)), p99: median(runs.map(r => r.p99)), rps: median(runs.map(r => r.rps)) }
-  }
-  const base = summary(variants[0] as string)
-  return variants.slice(1).flatMap(variant => {
-    const s = summary(variant)
-    const baseline = variants[0] as string
-    return [
-      { section, name: `${variant}: p50`, value: s.p50, unit: 'ms', baseline: { name: baseline, value: base.p50 }, ratio: s.p50 / base.p50, ...(variant === 'Message.recent (lean)' ? { target: '≤ 1.10', met: s.p50 / base.p50 <= 1.10 } : {}) },
-      { section, name: `${variant}: p99`, value: s.p99, unit: 'ms', baseline: { name: baseline, value: base.p99 }, ratio: s.p99 / base.p99 },
-      { section, name: `${variant}: throughput`, value: s.rps, unit: 'req/s', baseline: { name: baseline, value: base.rps }, ratio: s.rps / base.rps }
-    ]
-  })
+  return new Map([...runs].map(([variant, list]) => [variant, {
+    p50: median(list.map(r => r.p50)),
+    p99: median(list.map(r => r.p99)),
+    rps: median(list.map(r => r.rps))
+  }]))
+}
+
+/** Figures for `summary` against `base`: p50 and p99 latency, and throughput, each with its ratio. */
+export function routeFigures (section: string, name: string, summary: RouteSummary, baseName: string, base: RouteSummary, target?: { p50: number }): Figure[] {
+  return [
+    { section, name: `${name}: p50`, value: summary.p50, unit: 'ms', baseline: { name: baseName, value: base.p50 }, ratio: summary.p50 / base.p50, ...(target ? { target: `≤ ${target.p50.toFixed(2)}`, met: summary.p50 / base.p50 <= target.p50 } : {}) },
+    { section, name: `${name}: p99`, value: summary.p99, unit: 'ms', baseline: { name: baseName, value: base.p99 }, ratio: summary.p99 / base.p99 },
+    { section, name: `${name}: throughput`, value: summary.rps, unit: 'req/s', baseline: { name: baseName, value: base.rps }, ratio: summary.rps / base.rps }
+  ]
+}
+
+/** "Last 50 messages" through each data-access variant, against raw pg in the same run. */
+export async function benchRequests (url: string): Promise<Figure[]> {
+  const variants = Object.keys(VARIANTS) as Array<keyof typeof VARIANTS>
+  const summaries = await measureVariants(url, variants)
+  const base = summaries.get('raw pg') as RouteSummary
+  return variants.slice(1).flatMap(variant => routeFigures('requests', variant, summaries.get(variant) as RouteSummary, 'raw pg', base, variant === 'Message.recent (lean)' ? { p50: 1.10 } : undefined))
 }

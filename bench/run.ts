@@ -6,6 +6,7 @@ import { benchRequests } from './requests.js'
 import { generateDataset } from './dataset.js'
 import { benchScale } from './scale.js'
 import { benchFixtures } from './fixtures.js'
+import { benchEmbedded } from './embedded.js'
 import { printTable, type Figure } from './stats.js'
 
 const sections = new Set(process.argv.slice(2))
@@ -20,6 +21,7 @@ try {
     figures.push(...await benchRequests(db.url))
   }
   if (wanted('fixtures')) figures.push(...await benchFixtures())
+  if (wanted('embedded')) figures.push(...await benchEmbedded())
   if (wanted('scale')) {
     const scaleDb = await createTestDatabase()
     try {

@@ -2,6 +2,7 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { tmpdir } from 'node:os'
 import pg from 'pg'
 import { main, type CliIo } from '../lib/cli/main.js'
 import { freshDatabase } from './helpers/app.js'
@@ -100,7 +101,7 @@ t.test('failures exit 1 with one line and no password', async t => {
   t.notMatch(refused.err, /pa55word/)
 })
 
-t.test('the installed bin runs from a fresh checkout without a build step', async t => {
-  const run = await promisify(execFile)(process.execPath, [BIN, 'status'], { env: { ...process.env, DATABASE_URL: db.url } })
+t.test('the installed bin runs from a fresh checkout without a build step, from any directory', async t => {
+  const run = await promisify(execFile)(process.execPath, [BIN, 'status'], { cwd: tmpdir(), env: { ...process.env, DATABASE_URL: db.url } })
   t.match(run.stdout, /applied  20261123000000_initial_schema|pending  20261123000000_initial_schema/)
 })
