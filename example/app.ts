@@ -26,7 +26,9 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     bodyLimit: 1024 * 1024,
     // Unknown fields are refused (400) rather than silently dropped: a client sending ?sort=asc or
     // a misspelt field learns at once that it has no effect.
-    ajv: { customOptions: { removeAdditional: false } }
+    // And a scalar is not quietly wrapped into an array (Fastify's default coerceTypes: 'array'
+    // would store domains: "math" as ["math"]); strings still become numbers in the query string.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true } }
   })
   try {
     await app.register(dbPlugin, { migrate: true, ...options.db, connectionString: options.connectionString })
