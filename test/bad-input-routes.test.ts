@@ -18,9 +18,9 @@ const UNKNOWN = '00000000-0000-4000-8000-000000000000'
 const INJECTION = "x'); DROP TABLE users; --"
 const active = fx.conversations.algebra_help.id
 const archived = Object.values(fx.conversations).find(c => c.status === 'archived')?.id as string
-const post = (conversation: string, body: unknown): Request => ({ method: 'POST', url: `/conversations/${conversation}/messages`, payload: body })
+const post = (conversation: string, body: string | object): Request => ({ method: 'POST', url: `/conversations/${conversation}/messages`, payload: body })
 
-interface Request { method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string> }
+interface Request { method: 'GET' | 'POST' | 'DELETE', url: string, payload?: string | object, headers?: Record<string, string> }
 type Case = [name: string, request: Request, status: number, message: RegExp]
 
 const cases: Case[] = [

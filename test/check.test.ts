@@ -1,21 +1,11 @@
 import t from 'tap'
 import pg from 'pg'
-import { main, type CliIo } from '../lib/cli/main.js'
 import { createSequelize } from '../lib/connection/create-sequelize.js'
 import { silentLogger } from '../lib/connection/logger.js'
 import { DEFAULT_POOL } from '../lib/options.js'
 import { canonicalCheck, countSchema, diffSchemas, expectedSchema, normalizeSqlType, type SchemaShape, type TableShape } from '../lib/drift/index.js'
 import { freshDatabase } from './helpers/app.js'
-
-interface Run { code: number, out: string, err: string }
-
-async function cli (args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const out: string[] = []
-  const err: string[] = []
-  const io: CliIo = { out: line => { out.push(line) }, err: line => { err.push(line) }, env }
-  const code = await main(args, io)
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+import { runCli } from './helpers/cli.js'
 
 async function execute (url: string, statements: string[]): Promise<void> {
   const client = new pg.Client({ connectionString: url })
@@ -32,12 +22,12 @@ const MATCHES = 'Database matches the models (4 tables, 33 columns, 11 indexes, 
 t.test('the shipped schema matches the models: exit 0', async t => {
   const db = await freshDatabase(t)
   const env = { DATABASE_URL: db.url }
-  const run = await cli(['check'], env)
+  const run = await runCli(['check'], env)
   t.equal(run.code, 0)
   t.equal(run.out, MATCHES)
   t.equal(run.err, '')
 
-  const json = await cli(['check', '--json'], env)
+  const json = await runCli(['check', '--json'], env)
   t.equal(json.code, 0)
   t.same(JSON.parse(json.out), { ok: true, differences: [], expected: { tables: 4, columns: 33, indexes: 11, constraints: 13 } })
 })
@@ -51,7 +41,7 @@ t.test('a drifted database: each difference on its own line, exit 1', async t =>
     'ALTER TABLE messages DROP COLUMN cost_usd',
     'ALTER TABLE messages DROP CONSTRAINT check_message_tokens'
   ])
-  const run = await cli(['check'], env)
+  const run = await runCli(['check'], env)
   t.equal(run.code, 1)
   t.equal(run.out, [
     'users.name: type is text, models expect character varying(255)',
@@ -61,7 +51,7 @@ t.test('a drifted database: each difference on its own line, exit 1', async t =>
     '4 differences between the models and the database.'
   ].join('\n'))
 
-  const json = await cli(['check', '--json'], env)
+  const json = await runCli(['check', '--json'], env)
   t.equal(json.code, 1)
   const report = JSON.parse(json.out)
   t.equal(report.ok, false)
@@ -84,7 +74,7 @@ t.test('a drifted database: each difference on its own line, exit 1', async t =>
       'ALTER TABLE sessions DROP CONSTRAINT sessions_user_id_fkey',
       'ALTER TABLE sessions ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE SET NULL'
     ])
-    const run = await cli(['check'], env)
+    const run = await runCli(['check'], env)
     t.equal(run.code, 1)
     const lines = run.out.split('\n')
     t.ok(lines.includes('users.sso_id: column is NOT NULL, models expect NULL'))
@@ -98,7 +88,7 @@ t.test('a drifted database: each difference on its own line, exit 1', async t =>
 
 t.test('an unmigrated database: every table missing, exit 1', async t => {
   const db = await freshDatabase(t, { migrated: false })
-  const run = await cli(['check'], { DATABASE_URL: db.url })
+  const run = await runCli(['check'], { DATABASE_URL: db.url })
   t.equal(run.code, 1)
   t.equal(run.out, [
     'users: table is missing',
@@ -110,17 +100,17 @@ t.test('an unmigrated database: every table missing, exit 1', async t => {
 })
 
 t.test('--help, usage errors and failures', async t => {
-  const help = await cli(['check', '--help'], {})
+  const help = await runCli(['check', '--help'], {})
   t.equal(help.code, 0)
   t.match(help.out, /^Usage: coach-db check \[--json\]/)
   t.match(help.out, /Exit codes: 0 the database matches the models, 1 it differs/)
-  t.match((await cli(['--help'], {})).out, /^ {2}check +compare the models with the live database/m)
+  t.match((await runCli(['--help'], {})).out, /^ {2}check +compare the models with the live database/m)
 
-  const extra = await cli(['check', 'users'], {})
+  const extra = await runCli(['check', 'users'], {})
   t.equal(extra.code, 2)
   t.equal(extra.err, 'coach-db check: unexpected argument "users". Usage: coach-db check [--json]')
 
-  const noDb = await cli(['check'], {})
+  const noDb = await runCli(['check'], {})
   t.equal(noDb.code, 1)
   t.match(noDb.err, /^coach-db check: No database configured\./)
 })

@@ -3,98 +3,77 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { tmpdir } from 'node:os'
-import pg from 'pg'
-import { main, type CliIo } from '../lib/cli/main.js'
 import { freshDatabase } from './helpers/app.js'
+import { runCli } from './helpers/cli.js'
+import { tableNames } from './helpers/pg.js'
 
 const BIN = fileURLToPath(new URL('../bin/coach-db.js', import.meta.url))
-
-interface Run { code: number, out: string, err: string }
-
-async function cli (args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const out: string[] = []
-  const err: string[] = []
-  const io: CliIo = { out: line => { out.push(line) }, err: line => { err.push(line) }, env }
-  const code = await main(args, io)
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
-
-async function tables (url: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    const { rows } = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
-    return rows.map(r => r.table_name)
-  } finally {
-    await client.end()
-  }
-}
 
 const db = await freshDatabase(t, { migrated: false })
 const env = { DATABASE_URL: db.url }
 
 t.test('up, status, down --to 0 --yes round trip', async t => {
-  const up = await cli(['up'], env)
+  const up = await runCli(['up'], env)
   t.equal(up.code, 0)
   t.equal(up.out, 'applied  20261123000000_initial_schema')
-  t.same(await tables(db.url), ['conversations', 'messages', 'schema_migrations', 'sessions', 'users'])
+  t.same(await tableNames(db.url), ['conversations', 'messages', 'schema_migrations', 'sessions', 'users'])
 
-  const again = await cli(['up'], env)
+  const again = await runCli(['up'], env)
   t.equal(again.out, 'Nothing to apply: the database is up to date.')
 
-  const status = await cli(['status'], env)
+  const status = await runCli(['status'], env)
   t.equal(status.code, 0)
   t.match(status.out, /^applied  20261123000000_initial_schema  \d{4}-\d\d-\d\dT[\d:.]+Z  \(\d+ ms\)\n1 applied, 0 pending$/)
 
-  const json = await cli(['status', '--json'], env)
+  const json = await runCli(['status', '--json'], env)
   t.match(JSON.parse(json.out), [{ name: '20261123000000_initial_schema', state: 'applied' }])
 
-  const refused = await cli(['down', '--to', '0'], env)
+  const refused = await runCli(['down', '--to', '0'], env)
   t.equal(refused.code, 2, 'a revert to the beginning needs --yes')
   t.match(refused.err, /DROPS the users, sessions, conversations and messages tables and ALL THEIR DATA.*--yes/)
-  t.same(await tables(db.url), ['conversations', 'messages', 'schema_migrations', 'sessions', 'users'], 'nothing was reverted')
+  t.same(await tableNames(db.url), ['conversations', 'messages', 'schema_migrations', 'sessions', 'users'], 'nothing was reverted')
 
-  const down = await cli(['down', '--to', '0', '--yes'], env)
+  const down = await runCli(['down', '--to', '0', '--yes'], env)
   t.equal(down.code, 0)
   t.equal(down.out, 'reverted 20261123000000_initial_schema')
-  t.same(await tables(db.url), ['schema_migrations'])
+  t.same(await tableNames(db.url), ['schema_migrations'])
 
-  const pending = await cli(['status'], env)
+  const pending = await runCli(['status'], env)
   t.equal(pending.out, 'pending  20261123000000_initial_schema\n0 applied, 1 pending')
 
-  await cli(['up'], env)
-  const oneStep = await cli(['down'], env)
+  await runCli(['up'], env)
+  const oneStep = await runCli(['down'], env)
   t.equal(oneStep.out, 'reverted 20261123000000_initial_schema', 'down reverts one step')
 })
 
 t.test('usage errors exit 2 with a one-line reason', async t => {
-  const none = await cli([], env)
+  const none = await runCli([], env)
   t.equal(none.code, 2)
   t.match(none.out, /Usage: coach-db <command>/)
-  const unknown = await cli(['migrate'], env)
+  const unknown = await runCli(['migrate'], env)
   t.equal(unknown.code, 2)
   t.equal(unknown.err, 'coach-db: unknown command "migrate". Run "coach-db --help" for the list.')
-  const badFlag = await cli(['up', '--force'], env)
+  const badFlag = await runCli(['up', '--force'], env)
   t.equal(badFlag.code, 2)
   t.match(badFlag.err, /^coach-db up: Unknown option '--force'.*Usage: coach-db up/)
-  const badStep = await cli(['down', '--step', 'two'], env)
+  const badStep = await runCli(['down', '--step', 'two'], env)
   t.equal(badStep.code, 2)
   t.equal(badStep.err, 'coach-db down: --step must be a whole number >= 1 (got "two")')
 })
 
 t.test('--help lists the commands and exits 0', async t => {
-  const help = await cli(['--help'], env)
+  const help = await runCli(['--help'], env)
   t.equal(help.code, 0)
   for (const command of ['up', 'down', 'status']) t.match(help.out, new RegExp(`^  ${command} `, 'm'))
-  const downHelp = await cli(['down', '--help'], env)
+  const downHelp = await runCli(['down', '--help'], env)
   t.match(downHelp.out, /Usage: coach-db down \[--step N \| --to NAME \| --to 0 --yes\]/)
 })
 
 t.test('failures exit 1 with one line and no password', async t => {
-  const noDb = await cli(['status'], {})
+  const noDb = await runCli(['status'], {})
   t.equal(noDb.code, 1)
   t.match(noDb.err, /^coach-db status: No database configured\..*\[ERR_COACH_DB_OPTIONS\]$/)
-  const refused = await cli(['up'], { DATABASE_URL: 'postgres://app:pa55word@127.0.0.1:1/x' })
+  const refused = await runCli(['up'], { DATABASE_URL: 'postgres://app:pa55word@127.0.0.1:1/x' })
   t.equal(refused.code, 1)
   t.equal(refused.err.split('\n').length, 1, 'one line')
   t.match(refused.err, /127\.0\.0\.1:1/)

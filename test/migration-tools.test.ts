@@ -3,29 +3,11 @@ import { cp, mkdtemp, readdir, readFile, appendFile, rm, writeFile } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
-import pg from 'pg'
 import dbPlugin, { MigrationError, Migrator } from '../lib/index.js'
-import { main, type CliIo } from '../lib/cli/main.js'
 import { freshDatabase } from './helpers/app.js'
 import { sequelizeFor, testMigrations } from './helpers/migrator.js'
-
-async function cli (args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number, out: string, err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const io: CliIo = { out: line => { out.push(line) }, err: line => { err.push(line) }, env }
-  const code = await main(args, io)
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
-
-async function rows (url: string, sql: string): Promise<Array<Record<string, unknown>>> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
+import { runCli } from './helpers/cli.js'
+import { queryRows } from './helpers/pg.js'
 
 async function tempDir (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'coach-db-migrations-'))
@@ -39,10 +21,10 @@ t.test('an edited applied migration is reported by status and refused at startup
   await cp(testMigrations('concurrent'), dir, { recursive: true })
   await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n') // the copies are ES modules outside our package
   const env = { DATABASE_URL: db.url, COACH_DB_MIGRATIONS_DIR: dir }
-  t.equal((await cli(['up'], env)).code, 0)
+  t.equal((await runCli(['up'], env)).code, 0)
   await appendFile(join(dir, '20261204000000_create_notes.js'), '\n// edited after it ran\n')
 
-  const status = await cli(['status'], env)
+  const status = await runCli(['status'], env)
   t.match(status.out, /^edited   20261204000000_create_notes /m)
   t.match(status.out, /^applied  20261204000100_notes_body_index_concurrently /m)
   t.match(status.out, /2 applied, 0 pending \(1 edited\)$/)
@@ -57,10 +39,10 @@ t.test('an edited applied migration is reported by status and refused at startup
   t.equal((err as MigrationError).code, 'ERR_COACH_DB_MIGRATION_EDITED')
   t.match((err as Error).message, /Applied migration 20261204000000_create_notes was edited after it ran/)
 
-  const refused = await cli(['up'], env)
+  const refused = await runCli(['up'], env)
   t.equal(refused.code, 1)
   t.match(refused.err, /ERR_COACH_DB_MIGRATION_EDITED/)
-  const accepted = await cli(['up', '--accept-edited'], env)
+  const accepted = await runCli(['up', '--accept-edited'], env)
   t.equal(accepted.code, 0, '--accept-edited lets it run')
 
   const tolerant = Fastify()
@@ -74,37 +56,37 @@ t.test('a non-transactional migration runs outside a transaction and is recorded
   const db = await freshDatabase(t, { migrated: false })
   const migrator = new Migrator(sequelizeFor(t, db.url), { migrationsDir: testMigrations('concurrent') })
   t.same(await migrator.up(), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
-  t.same(await rows(db.url, "SELECT indexname FROM pg_indexes WHERE indexname = 'idx_notes_body'"), [{ indexname: 'idx_notes_body' }])
+  t.same(await queryRows(db.url, "SELECT indexname FROM pg_indexes WHERE indexname = 'idx_notes_body'"), [{ indexname: 'idx_notes_body' }])
   t.same((await migrator.executed()).map(m => m.name), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
   t.same(await migrator.down(), ['20261204000100_notes_body_index_concurrently'], 'and reverts the same way')
-  t.same(await rows(db.url, "SELECT indexname FROM pg_indexes WHERE indexname = 'idx_notes_body'"), [])
+  t.same(await queryRows(db.url, "SELECT indexname FROM pg_indexes WHERE indexname = 'idx_notes_body'"), [])
 })
 
 t.test('plan prints the SQL of pending migrations and leaves the database unchanged', async t => {
   const db = await freshDatabase(t, { migrated: false })
-  const planned = await cli(['plan'], { DATABASE_URL: db.url })
+  const planned = await runCli(['plan'], { DATABASE_URL: db.url })
   t.equal(planned.code, 0)
   t.match(planned.out, /^-- 20261123000000_initial_schema$/m)
   for (const table of ['users', 'sessions', 'conversations', 'messages']) t.match(planned.out, new RegExp(`^CREATE TABLE ${table} \\(`, 'm'))
   t.match(planned.out, /^CREATE INDEX idx_messages_conversation ON messages \(conversation_id, created_at\);$/m)
   t.notMatch(planned.out, /schema_migrations/, 'the meta row is not part of the plan')
   t.match(planned.out, /-- 1 pending migration\(s\); nothing was applied$/)
-  t.same(await rows(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"), [{ table_name: 'schema_migrations' }], 'no table was created')
-  t.same(await rows(db.url, 'SELECT * FROM schema_migrations'), [])
+  t.same(await queryRows(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"), [{ table_name: 'schema_migrations' }], 'no table was created')
+  t.same(await queryRows(db.url, 'SELECT * FROM schema_migrations'), [])
 
-  const partial = await cli(['plan'], { DATABASE_URL: db.url, COACH_DB_MIGRATIONS_DIR: testMigrations('concurrent') })
+  const partial = await runCli(['plan'], { DATABASE_URL: db.url, COACH_DB_MIGRATIONS_DIR: testMigrations('concurrent') })
   t.match(partial.out, /^CREATE TABLE notes/m)
   t.match(partial.out, /^-- 20261204000100_notes_body_index_concurrently\n-- cannot be previewed: runs outside a transaction/m)
   t.match(partial.out, /2 pending migration\(s\), 1 not previewable/)
 
-  await cli(['up'], { DATABASE_URL: db.url })
-  t.equal((await cli(['plan'], { DATABASE_URL: db.url })).out, 'Nothing to apply: the database is up to date.')
+  await runCli(['up'], { DATABASE_URL: db.url })
+  t.equal((await runCli(['plan'], { DATABASE_URL: db.url })).out, 'Nothing to apply: the database is up to date.')
 })
 
 t.test('create scaffolds <UTC timestamp>_<description>.ts with typed up and down', async t => {
   const dir = await tempDir(t)
   const before = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)
-  const created = await cli(['create', 'Add message', 'embedding', '--dir', dir], {})
+  const created = await runCli(['create', 'Add message', 'embedding', '--dir', dir], {})
   t.equal(created.code, 0)
   const [file] = (await readdir(dir)).filter(name => name.endsWith('.ts'))
   t.match(file, /^\d{14}_add_message_embedding\.ts$/)
@@ -114,7 +96,7 @@ t.test('create scaffolds <UTC timestamp>_<description>.ts with typed up and down
   t.match(text, /import type \{ MigrationFn \} from 'fastify-coach-db'/)
   t.match(text, /export const up: MigrationFn = async \(\{ context \}\) =>/)
   t.match(text, /export const down: MigrationFn/)
-  const missing = await cli(['create'], {})
+  const missing = await runCli(['create'], {})
   t.equal(missing.code, 2)
   t.match(missing.err, /give a description/)
 })

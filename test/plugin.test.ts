@@ -3,33 +3,10 @@ import Fastify from 'fastify'
 import pg from 'pg'
 import { Sequelize } from 'sequelize-typescript'
 import dbPlugin, { ConnectionError, OptionsError } from '../lib/index.js'
-import { buildApp, freshDatabase } from './helpers/app.js'
+import { buildApp, freshDatabase, registrationError } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { needsServer } from './helpers/engine.js'
-
-async function registerError (options: unknown): Promise<Error> {
-  const app = Fastify()
-  try {
-    await app.register(dbPlugin, options as never)
-    await app.ready()
-  } catch (err) {
-    return err as Error
-  } finally {
-    await app.close()
-  }
-  throw new Error('expected register to fail')
-}
-
-async function tableNames (url: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    const { rows } = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
-    return rows.map(r => r.table_name)
-  } finally {
-    await client.end()
-  }
-}
+import { tableNames } from './helpers/pg.js'
 
 async function openConnections (database: string): Promise<number> {
   const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' })
@@ -128,7 +105,7 @@ t.test('bad options are rejected with a message that says what to do', async t =
     ['retry attempts', { connectionString: 'postgres://x@h/db', connectRetry: { attempts: 0 } }, /"connectRetry\.attempts" must be a whole number >= 1/]
   ]
   for (const [name, options, message] of cases) {
-    const err = await registerError(options)
+    const err = await registrationError(options)
     t.type(err, OptionsError, name)
     t.equal((err as OptionsError).code, 'ERR_COACH_DB_OPTIONS', name)
     t.match(err.message, message, name)
@@ -153,7 +130,7 @@ t.test('an unreachable database fails within the retry budget, naming host and p
 })
 
 t.test('a missing database is reported at once, not retried', async t => {
-  const err = await registerError({ connectionString: 'postgres://postgres@127.0.0.1:5432/coach_db_that_does_not_exist' })
+  const err = await registrationError({ connectionString: 'postgres://postgres@127.0.0.1:5432/coach_db_that_does_not_exist' })
   t.type(err, ConnectionError)
   t.equal((err as ConnectionError).code, 'ERR_COACH_DB_NO_DATABASE')
   t.match(err.message, /Database "coach_db_that_does_not_exist" does not exist on 127\.0\.0\.1:5432\. Create it/)

@@ -1,10 +1,10 @@
 import { inspect } from 'node:util'
 import t from 'tap'
-import Fastify from 'fastify'
-import dbPlugin, { OptionsError, SecretError } from '../../lib/index.js'
+import { OptionsError, SecretError } from '../../lib/index.js'
 import type { CoachDbOptions } from '../../lib/index.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
 import { captureLogs } from '../helpers/log-capture.js'
+import { registrationError } from '../helpers/app.js'
 
 // Every way reading the secret can fail, through the plugin, the real SDK and real HTTP.
 useDummyAwsEnv()
@@ -22,16 +22,7 @@ const PASSWORD = 'pw-NEVER-PRINT-4f1c9a'
 const GOOD = { engine: 'postgres', host: '127.0.0.1', port: 5432, username: 'app', password: PASSWORD, dbname: 'coach' }
 
 async function registerError (options: CoachDbOptions, logs = captureLogs('debug')): Promise<Error> {
-  const app = Fastify({ logger: logs.logger })
-  try {
-    await app.register(dbPlugin, { connectRetry: false, ...options })
-    await app.ready()
-  } catch (err) {
-    return err as Error
-  } finally {
-    await app.close()
-  }
-  throw new Error('expected register to fail')
+  return await registrationError({ connectRetry: false, ...options }, logs.logger)
 }
 
 /** Everything a user could see of an error: message, inspect with the whole cause chain, JSON. */

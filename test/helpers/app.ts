@@ -26,3 +26,17 @@ export function serverOf (url: string): { host: string, port: number, dbname: st
   const parsed = new URL(url)
   return { host: parsed.hostname, port: Number(parsed.port || 5432), dbname: decodeURIComponent(parsed.pathname.slice(1)) }
 }
+
+/** The error `register` + `ready` fail with for these options (the app is closed either way). */
+export async function registrationError (options: unknown, logger: Record<string, unknown> | boolean = false): Promise<Error> {
+  const app = Fastify({ logger })
+  try {
+    await app.register(dbPlugin, options as CoachDbOptions)
+    await app.ready()
+  } catch (err) {
+    return err as Error
+  } finally {
+    await app.close()
+  }
+  throw new Error('expected register to fail')
+}

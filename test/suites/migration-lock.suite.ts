@@ -1,26 +1,16 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
-import pg from 'pg'
 import dbPlugin, { MigrationError, Migrator } from '../../lib/index.js'
 import { freshDatabase } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { sequelizeFor, testMigrations } from '../helpers/migrator.js'
+import { queryRows } from '../helpers/pg.js'
 
 const SLOW = testMigrations('slow')
 
-async function query (url: string, sql: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query(sql, values)).rows
-  } finally {
-    await client.end()
-  }
-}
-
 async function lockIsHeld (url: string): Promise<boolean> {
-  const rows = await query(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+  const rows = await queryRows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
   return (rows[0]?.n as number) > 0
 }
 
@@ -41,7 +31,7 @@ t.test('eight replicas starting together run the initial migration exactly once'
   const appliers = logs.filter(log => /applied 1 migration/.test(log.text()))
   t.equal(appliers.length, 1, 'one replica applied it')
   t.equal(logs.filter(log => /database schema is up to date/.test(log.text())).length, 7, 'the others found it done')
-  const meta = await query(db.url, 'SELECT name FROM schema_migrations')
+  const meta = await queryRows(db.url, 'SELECT name FROM schema_migrations')
   t.same(meta, [{ name: '20261123000000_initial_schema' }])
   for (const app of apps) t.equal(await app.db.models.User.count(), 0)
 })
@@ -88,10 +78,10 @@ t.test('a holder killed mid-migration leaves no partial schema, and the next sta
   const holding = holder.up().catch((e: unknown) => e)
   await untilLockHeld(db.url)
   await sleep(200)
-  await query(db.url, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
+  await queryRows(db.url, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
   t.type(await holding, Error, 'the killed run fails')
-  t.same(await query(db.url, "SELECT to_regclass('public.slow_table') AS t"), [{ t: null }], 'its table was rolled back')
-  t.same(await query(db.url, 'SELECT name FROM schema_migrations'), [], 'no meta row')
+  t.same(await queryRows(db.url, "SELECT to_regclass('public.slow_table') AS t"), [{ t: null }], 'its table was rolled back')
+  t.same(await queryRows(db.url, 'SELECT name FROM schema_migrations'), [], 'no meta row')
 
   const app = Fastify()
   t.teardown(() => app.close())
