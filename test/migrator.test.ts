@@ -1,13 +1,10 @@
 import t from 'tap'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { createSequelize } from '../lib/connection/create-sequelize.js'
-import { parseConnectionString } from '../lib/connection/target.js'
-import { silentLogger } from '../lib/connection/logger.js'
 import { Migrator } from '../lib/migrator/migrator.js'
 import { MigrationError, OptionsError } from '../lib/errors.js'
-import { DEFAULT_POOL } from '../lib/options.js'
 import { freshDatabase } from './helpers/app.js'
+import { sequelizeFor } from './helpers/migrator.js'
 
 const BROKEN_DIR = fileURLToPath(new URL('./migrations/broken/', import.meta.url))
 
@@ -15,9 +12,7 @@ const db = await freshDatabase(t, { migrated: false })
 const client = new pg.Client({ connectionString: db.url })
 await client.connect()
 t.teardown(() => client.end())
-const { target } = parseConnectionString(db.url, 'test URL')
-const sequelize = createSequelize({ target, password: undefined, pool: DEFAULT_POOL, log: silentLogger() })
-t.teardown(() => sequelize.close())
+const sequelize = sequelizeFor(t, db.url)
 
 t.test('a failing migration leaves neither its tables nor its meta row', async t => {
   const migrator = new Migrator(sequelize, { migrationsDir: BROKEN_DIR })

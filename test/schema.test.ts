@@ -1,11 +1,8 @@
 import t, { type Test } from 'tap'
 import pg from 'pg'
-import { createSequelize } from '../lib/connection/create-sequelize.js'
-import { parseConnectionString } from '../lib/connection/target.js'
-import { silentLogger } from '../lib/connection/logger.js'
 import { Migrator } from '../lib/migrator/migrator.js'
-import { DEFAULT_POOL } from '../lib/options.js'
 import { freshDatabase } from './helpers/app.js'
+import { sequelizeFor } from './helpers/migrator.js'
 
 // The contract (../shared/schema.md), column by column: [table, column, data type, nullable, default].
 const CONTRACT_COLUMNS: Array<[string, string, string, 'YES' | 'NO', string | null]> = [
@@ -67,9 +64,7 @@ const db = await freshDatabase(t, { migrated: false })
 const client = new pg.Client({ connectionString: db.url })
 await client.connect()
 t.teardown(() => client.end())
-const { target } = parseConnectionString(db.url, 'test URL')
-const sequelize = createSequelize({ target, password: undefined, pool: DEFAULT_POOL, log: silentLogger() })
-t.teardown(() => sequelize.close())
+const sequelize = sequelizeFor(t, db.url)
 const migrator = new Migrator(sequelize)
 
 async function ourTables (): Promise<string[]> {
