@@ -3,6 +3,7 @@ import { OptionsError } from './errors.js'
 import type { CoachDbOptions, ConnectRetryOptions, PoolOptions } from './types.js'
 import type { MigrationLockMode } from './migrator/types.js'
 import { DEFAULT_LOCK_TIMEOUT } from './migrator/migrator.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS } from './connection/create-sequelize.js'
 
 /** Options after validation and defaults; environment variables already folded in. */
 export interface ResolvedOptions {
@@ -21,6 +22,7 @@ export interface ResolvedOptions {
   connectRetry: Required<ConnectRetryOptions>
   migrationsDir: string | undefined
   statementTimeoutMs: number
+  connectTimeoutMs: number
   migrationLock: MigrationLockMode | false
   lockTimeout: number
   acceptEditedMigrations: boolean
@@ -32,7 +34,7 @@ export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
 
 const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
-  'pool', 'migrate', 'connectRetry', 'migrationsDir', 'statementTimeoutMs',
+  'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs',
   'migrationLock', 'lockTimeout', 'acceptEditedMigrations'
 ]
 
@@ -81,6 +83,7 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     connectRetry: resolveConnectRetry(opts.connectRetry),
     migrationsDir: optionalString(opts, 'migrationsDir'),
     statementTimeoutMs: optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0,
+    connectTimeoutMs: optionalInteger(opts, 'connectTimeoutMs', 1) ?? DEFAULT_CONNECT_TIMEOUT_MS,
     migrationLock: resolveMigrationLock(opts.migrationLock),
     lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? DEFAULT_LOCK_TIMEOUT,
     acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false

@@ -67,7 +67,7 @@ async function openSequelize (options: ResolvedOptions, log: Logger): Promise<{ 
     return { sequelize: options.sequelize, owned: false }
   }
   const credentials = await resolveCredentials(options, log)
-  const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs })
+  const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
   explainPoolExhaustion(sequelize, options.pool)
   try {
     await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)

@@ -48,6 +48,8 @@ export interface CoachDbOptions {
   migrate?: boolean
   /** Connection retries at startup; `false` tries once. */
   connectRetry?: ConnectRetryOptions | false
+  /** Longest wait for one connection attempt (TCP, TLS, authentication), in ms. Default 5000. */
+  connectTimeoutMs?: number
   /** Folder of migration files. Defaults to the package's own `migrations/`. */
   migrationsDir?: string
   /** Server-side `statement_timeout` for every connection, in ms. Default: none. */

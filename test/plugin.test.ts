@@ -1,4 +1,5 @@
 import t from 'tap'
+import net from 'node:net'
 import Fastify from 'fastify'
 import pg from 'pg'
 import { Sequelize } from 'sequelize-typescript'
@@ -147,4 +148,20 @@ t.test('queries are logged at debug with their duration, never with the password
   t.equal(queryLine.level, 20, 'at debug')
   t.type(queryLine.durationMs, 'number')
   t.notMatch(logs.text(), /unused-pw/)
+})
+
+t.test('a server that accepts connections but never answers fails after connectTimeoutMs per attempt, not never', async t => {
+  const sockets = new Set<net.Socket>()
+  const silent = net.createServer(socket => { sockets.add(socket) })
+  await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy()
+    await new Promise(resolve => silent.close(resolve))
+  })
+  const { port } = silent.address() as net.AddressInfo
+  const err = await registrationError({ connectionString: `postgres://app:quiet-pw@127.0.0.1:${port}/coach`, connectTimeoutMs: 200, connectRetry: { attempts: 2, initialDelayMs: 10, maxDelayMs: 10 } })
+  t.type(err, ConnectionError)
+  t.match(err.message, new RegExp(`Could not connect to PostgreSQL at 127\\.0\\.0\\.1:${port} \\(database "coach"\\) after 2 attempts`))
+  t.match(err.message, /timeout/i)
+  t.notMatch(err.message, /quiet-pw/)
 })

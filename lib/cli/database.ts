@@ -38,7 +38,7 @@ export async function openCliDatabase (env: NodeJS.ProcessEnv, migratorOptions: 
   if (embedded !== undefined) options = { ...options, connectionString: embedded.connectionString }
   try {
     const credentials = await resolveCredentials(options, log)
-    const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: { ...options.pool, max: 2 }, log })
+    const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: { ...options.pool, max: 2 }, log, connectTimeoutMs: options.connectTimeoutMs })
     try {
       await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
     } catch (err) {

@@ -10,6 +10,11 @@ import type { RotatingCredentials } from '../credentials/rotating.js'
 // worth another attempt. Anything else (bad password, missing database) will not fix itself.
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', '57P03', '53300', '08006', '08001'])
 
+// pg reports its own connectionTimeoutMillis without a code.
+function isConnectTimeout (err: unknown): boolean {
+  return /timeout/i.test(String((err as { parent?: { message?: string } })?.parent?.message ?? (err as Error)?.message ?? ''))
+}
+
 /** SQLSTATE or Node error code of a Sequelize connection failure. */
 export function driverCode (err: unknown): string | undefined {
   const e = err as { parent?: { code?: string }, original?: { code?: string }, code?: string }
@@ -29,7 +34,7 @@ export async function connectWithRetry (sequelize: Sequelize, target: Connection
       await sequelize.authenticate({ logging: false })
       return
     } catch (err) {
-      const code = driverCode(err)
+      const code = driverCode(err) ?? (isConnectTimeout(err) ? 'ETIMEDOUT' : undefined)
       if (!TRANSIENT_CODES.has(code ?? '') || attempt >= retry.attempts) {
         throw connectionFailure(err, code, target, attempt, Date.now() - started)
       }

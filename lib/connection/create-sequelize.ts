@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import type { ConnectionOptions } from 'node:tls'
 import { Sequelize } from 'sequelize-typescript'
 import type { Options as SequelizeOptions } from 'sequelize'
 import { MODEL_CLASSES } from '../../models/index.js'
@@ -7,6 +9,24 @@ import type { ConnectionTarget } from './target.js'
 import type { PoolOptions } from '../types.js'
 import { isRotating, type RotatingCredentials } from '../credentials/rotating.js'
 import { retryRefusedPasswordOnce } from './connect.js'
+
+/** Default longest wait for one connection attempt, in ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
+
+/**
+ * TLS settings for pg, following libpq's sslmode: `require` encrypts without checking the
+ * certificate; `verify-ca` checks the chain, `verify-full` the chain and the host name. The CA
+ * bundle is the system's, or the file named by PGSSLROOTCERT.
+ */
+function tlsOptions (target: ConnectionTarget): ConnectionOptions {
+  if (target.sslVerify === undefined) return { rejectUnauthorized: false }
+  const ca = process.env.PGSSLROOTCERT !== undefined ? readFileSync(process.env.PGSSLROOTCERT, 'utf8') : undefined
+  return {
+    rejectUnauthorized: true,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(target.sslVerify === 'verify-ca' ? { checkServerIdentity: () => undefined } : {})
+  }
+}
 
 export interface CreateSequelizeOptions {
   target: ConnectionTarget
@@ -20,6 +40,8 @@ export interface CreateSequelizeOptions {
   log: Logger
   /** Server-side `statement_timeout` in milliseconds; 0 means none. */
   statementTimeoutMs?: number
+  /** Longest wait for one connection attempt (TCP, TLS and authentication), in ms. Default 5000. */
+  connectTimeoutMs?: number
   /** Extra Sequelize options merged last (dialectOptions, hooks, …). */
   extra?: Partial<SequelizeOptions>
 }
@@ -39,8 +61,11 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     username: target.user,
     password: typeof options.password === 'string' ? options.password : undefined,
     dialectOptions: {
-      ...(target.ssl ? { ssl: { rejectUnauthorized: false } } : {}),
+      ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      // Without it a host that drops packets holds each attempt for the kernel's TCP timeout
+      // (minutes), and connectRetry's budget means nothing.
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       application_name: 'fastify-coach-db'
     },
     pool: { max: pool.max, min: pool.min, acquire: pool.acquire, idle: pool.idle },

@@ -9,6 +9,11 @@ export interface ConnectionTarget {
   user: string
   /** `true` when the URL asks for TLS (`sslmode=require` and friends, or `ssl=true`). */
   ssl: boolean
+  /**
+   * How the server's certificate is checked: `verify-full` (chain and host name), `verify-ca`
+   * (chain only), or not at all (`sslmode=require`, the default for TLS, as in libpq).
+   */
+  sslVerify?: 'verify-full' | 'verify-ca'
 }
 
 /** A parsed connection string: the loggable target plus the password kept apart. */
@@ -47,7 +52,8 @@ export function parseConnectionString (connectionString: string, origin: string)
       port: parsed.port !== undefined && parsed.port !== null ? Number(parsed.port) : 5432,
       database: parsed.database ?? decodeURIComponent(url.pathname.slice(1)),
       user: parsed.user ?? 'postgres',
-      ssl: (sslmode !== null && sslmode !== 'disable' && sslmode !== 'prefer' && sslmode !== 'allow') || url.searchParams.get('ssl') === 'true'
+      ssl: (sslmode !== null && sslmode !== 'disable' && sslmode !== 'prefer' && sslmode !== 'allow') || url.searchParams.get('ssl') === 'true',
+      ...(sslmode === 'verify-full' || sslmode === 'verify-ca' ? { sslVerify: sslmode } : {})
     },
     password: parsed.password
   }

@@ -1,6 +1,8 @@
 import t from 'tap'
 import pg from 'pg'
 import { startPrivateCluster } from '../helpers/private-cluster.js'
+import { buildApp, registrationError } from '../helpers/app.js'
+import { ConnectionError } from '../../lib/index.js'
 
 // The helper itself: passwords are really checked, TLS works, and stop/start keeps port and data.
 const cluster = await startPrivateCluster(t)
@@ -37,4 +39,14 @@ t.test('stop and start keep the port and the data', async t => {
 t.test('pgvector is available', async t => {
   await cluster.adminQuery('CREATE EXTENSION IF NOT EXISTS vector')
   t.same(await cluster.adminQuery("SELECT '[1,2]'::vector::text AS v"), [{ v: '[1,2]' }])
+})
+
+t.test('the plugin follows sslmode: require encrypts, verify-full checks the certificate', { skip: !cluster.ssl }, async t => {
+  const url = (sslmode: string): string => `${cluster.urlFor('postgres')}?sslmode=${sslmode}`
+  const app = await buildApp(t, { connectionString: url('require') })
+  const [rows] = await app.db.sequelize.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')
+  t.same(rows, [{ ssl: true }], 'the connection is encrypted')
+  const err = await registrationError({ connectionString: url('verify-full'), connectRetry: false })
+  t.type(err, ConnectionError, 'a self-signed certificate is refused under verify-full')
+  t.match(err.message, /certificate/i)
 })
