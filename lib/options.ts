@@ -64,13 +64,14 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
   const envUrl = nonEmpty(env.DATABASE_URL)
   const envSecret = nonEmpty(env.DB_SECRET_NAME) ?? nonEmpty(env.DB_SECRET_ARN)
   // Source order: connectionString option, secretId option, DB_SECRET_NAME/ARN, DATABASE_URL.
-  const secret = connectionString !== undefined ? undefined : pickSecret(secretId, env)
+  // A `sequelize` passed in is the connection: the environment's sources are not read at all.
+  const secret = connectionString !== undefined || sequelize !== undefined ? undefined : pickSecret(secretId, env)
   if (connectionString === undefined && sequelize === undefined && secretId === undefined && envSecret === undefined && envUrl === undefined) {
     throw new OptionsError('No database configured. Pass { connectionString: "postgres://user:password@host:5432/db" }, a { secretId } for AWS Secrets Manager, or an existing { sequelize }; or set DATABASE_URL or DB_SECRET_NAME.')
   }
 
   return {
-    connectionString: connectionString ?? (secret === undefined ? envUrl : undefined),
+    connectionString: connectionString ?? (secret === undefined && sequelize === undefined ? envUrl : undefined),
     connectionStringOrigin: connectionString !== undefined ? 'connectionString option' : 'DATABASE_URL',
     sequelize: sequelize as Sequelize | undefined,
     secretId: secret?.id,

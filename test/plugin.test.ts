@@ -26,7 +26,7 @@ t.test('decorates fastify.db and does not migrate unless asked', async t => {
   t.ok(app.hasDecorator('db'))
   t.same(Object.keys(app.db.models).sort(), ['Conversation', 'Message', 'Session', 'User'])
   t.same(await app.db.migrator.pending(), ['20261123000000_initial_schema'])
-  t.same(await tableNames(db.url), ['schema_migrations'], 'no tables of ours were created')
+  t.same(await tableNames(db.url), [], 'no table was created, not even the meta table')
 })
 
 t.test('migrate: true applies the schema during startup, and logs it', async t => {
@@ -71,14 +71,18 @@ t.test('app.close() closes every connection the plugin opened', needsServer('cou
   t.equal(await openConnections(db.name), 0, 'none left after close')
 })
 
-t.test('a Sequelize passed in is used and left open', async t => {
+t.test('a Sequelize passed in is used and left open; DATABASE_URL is then not read', async t => {
   const db = await freshDatabase(t)
+  process.env.DATABASE_URL = 'pglite://memory'
+  t.teardown(() => { delete process.env.DATABASE_URL })
   const sequelize = new Sequelize(db.url, { logging: false, repositoryMode: true, dialectOptions: { application_name: 'fastify-coach-db' } })
   t.teardown(() => sequelize.close())
-  const app = Fastify()
+  const logs = captureLogs('info')
+  const app = Fastify({ logger: logs.logger })
   await app.register(dbPlugin, { sequelize })
   await app.ready()
   t.equal(app.db.sequelize, sequelize)
+  t.notMatch(logs.text(), /PGlite/, 'no embedded engine was started for the DATABASE_URL')
   await app.db.models.User.create({ email: 'owned@example.com', name: 'Owned', role: 'coach' })
   await app.close()
   const [rows] = await sequelize.query('SELECT email FROM users')

@@ -101,20 +101,23 @@ export class Migrator {
     return names ?? []
   }
 
-  /** Names of migrations on disk that have not been applied. */
+  /**
+   * Names of migrations on disk that have not been applied. Reads only: health checks call it,
+   * and it must work on a read-only replica and take no lock.
+   */
   async pending (): Promise<string[]> {
-    await this.storage.ensureTable()
-    return (await this.umzug.pending()).map(m => m.name)
+    const applied = new Set((await this.executed()).map(row => row.name))
+    return (await discoverMigrations(this.migrationsDir)).map(file => file.name).filter(name => !applied.has(name))
   }
 
-  /** Rows of the meta table, oldest first. */
+  /** Rows of the meta table, oldest first (none before the first migration). */
   async executed (): Promise<AppliedMigration[]> {
-    return await this.storage.rows()
+    return await this.storage.rowsIfExists() ?? []
   }
 
   /** Every migration, applied, edited, missing or pending, in order. */
   async status (): Promise<MigrationStatus[]> {
-    const [files, rows] = await Promise.all([discoverMigrations(this.migrationsDir), this.storage.rows()])
+    const [files, rows] = await Promise.all([discoverMigrations(this.migrationsDir), this.executed()])
     const onDisk = new Set(files.map(f => f.name))
     const applied = new Map(rows.map(row => [row.name, row]))
     const edited = new Set(await this.editedAmong(rows, files))
@@ -144,7 +147,6 @@ export class Migrator {
    * after it, which may depend on it) can't be previewed and is reported as such.
    */
   async plan (): Promise<PlannedMigration[]> {
-    await this.storage.ensureTable()
     const pendingNames = new Set(await this.pending())
     const files = (await discoverMigrations(this.migrationsDir)).filter(f => pendingNames.has(f.name))
     const planned: PlannedMigration[] = []
