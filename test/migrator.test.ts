@@ -4,7 +4,7 @@ import pg from 'pg'
 import { Migrator } from '../lib/migrator/migrator.js'
 import { MigrationError, OptionsError } from '../lib/errors.js'
 import { freshDatabase } from './helpers/app.js'
-import { sequelizeFor } from './helpers/migrator.js'
+import { sequelizeFor, testMigrations } from './helpers/migrator.js'
 
 const BROKEN_DIR = fileURLToPath(new URL('./migrations/broken/', import.meta.url))
 
@@ -55,8 +55,12 @@ t.test('down reverts one step by default and rejects a bad step or an unknown na
 })
 
 t.test('a custom meta table name is honoured', async t => {
-  const migrator = new Migrator(sequelize, { migrationsDir: BROKEN_DIR, tableName: 'other_meta' })
-  t.same(await migrator.pending(), ['20261201000000_half_done'])
-  const { rows } = await client.query("SELECT to_regclass('public.other_meta') AS t")
-  t.equal(rows[0].t, 'other_meta')
+  const migrator = new Migrator(sequelize, { migrationsDir: testMigrations('concurrent'), tableName: 'other_meta' })
+  t.same(await migrator.pending(), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
+  const { rows: before } = await client.query("SELECT to_regclass('public.other_meta') AS t")
+  t.equal(before[0].t, null, 'reading the pending list creates nothing')
+  await migrator.up()
+  const { rows } = await client.query('SELECT name FROM other_meta ORDER BY name')
+  t.same(rows.map(r => r.name), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
+  await migrator.down({ to: 0 })
 })
