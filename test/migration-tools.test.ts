@@ -71,8 +71,7 @@ t.test('plan prints the SQL of pending migrations and leaves the database unchan
   t.match(planned.out, /^CREATE INDEX idx_messages_conversation ON messages \(conversation_id, created_at\);$/m)
   t.notMatch(planned.out, /schema_migrations/, 'the meta row is not part of the plan')
   t.match(planned.out, /-- 1 pending migration\(s\); nothing was applied$/)
-  t.same(await queryRows(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"), [{ table_name: 'schema_migrations' }], 'no table was created')
-  t.same(await queryRows(db.url, 'SELECT * FROM schema_migrations'), [])
+  t.same(await queryRows(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"), [], 'no table was created, not even the meta table')
 
   const partial = await runCli(['plan'], { DATABASE_URL: db.url, COACH_DB_MIGRATIONS_DIR: testMigrations('concurrent') })
   t.match(partial.out, /^CREATE TABLE notes/m)
@@ -99,4 +98,12 @@ t.test('create scaffolds <UTC timestamp>_<description>.ts with typed up and down
   const missing = await runCli(['create'], {})
   t.equal(missing.code, 2)
   t.match(missing.err, /give a description/)
+})
+
+t.test('plan refuses a statement sent outside the migration\'s transaction, before it runs', async t => {
+  const db = await freshDatabase(t, { migrated: false })
+  const planned = await runCli(['plan'], { DATABASE_URL: db.url, COACH_DB_MIGRATIONS_DIR: testMigrations('leaky') })
+  t.equal(planned.code, 1)
+  t.match(planned.err, /Migration 20261205000000_leaky sends a statement outside its transaction, so "plan" cannot preview it without applying it; nothing was sent.*ERR_COACH_DB_PLAN_UNSAFE/)
+  t.same(await queryRows(db.url, "SELECT to_regclass('public.leaky_outside') AS outside, to_regclass('public.leaky_inside') AS inside"), [{ outside: null, inside: null }], 'neither table exists afterwards')
 })

@@ -13,8 +13,10 @@ export async function captureSql (sequelize: Sequelize, transaction: Transaction
   const options = sequelize.options as { logging?: unknown, benchmark?: boolean }
   const previous = { logging: options.logging, benchmark: options.benchmark }
   options.benchmark = false
-  options.logging = (message: string) => {
+  options.logging = (message: string, ...rest: unknown[]) => {
     if (message.startsWith(prefix)) statements.push(message.slice(prefix.length))
+    // Everything else (an app's own queries on this Sequelize) is still logged as before.
+    else if (typeof previous.logging === 'function') previous.logging(message, ...rest)
   }
   try {
     await fn()

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { pathToFileURL } from 'node:url'
 import { Umzug, MigrationError as UmzugMigrationError, type RunnableMigration } from 'umzug'
 import type { Transaction } from 'sequelize'
@@ -161,7 +162,9 @@ export class Migrator {
           continue
         }
         const sql = await captureSql(this.sequelize, transaction, async () => {
-          await migration.up({ name: file.name, context: this.contextFor(transaction) })
+          await refuseOutsideTransaction(this.sequelize, file.name, transaction, async () => {
+            await migration.up({ name: file.name, context: this.contextFor(transaction) })
+          })
         })
         planned.push({ name: file.name, previewable: true, sql })
       }
@@ -261,6 +264,28 @@ export class Migrator {
       }
       throw err
     }
+  }
+}
+
+const planning = new AsyncLocalStorage<string>()
+
+/**
+ * Runs a migration's `up` for `plan`, refusing (before it is sent) any statement of that migration
+ * that does not use the plan's transaction: it could not be rolled back, so the preview would
+ * really apply it. Queries an app sends meanwhile on the same Sequelize are not affected: the
+ * check only applies inside this call's async context.
+ */
+async function refuseOutsideTransaction (sequelize: Sequelize, name: string, transaction: Transaction, fn: () => Promise<void>): Promise<void> {
+  const hookName = `coach-db-plan-${name}`
+  sequelize.addHook('beforeQuery', hookName, (options) => {
+    if (planning.getStore() === name && options.transaction !== transaction) {
+      throw new MigrationError(name, `Migration ${name} sends a statement outside its transaction, so "plan" cannot preview it without applying it; nothing was sent. Pass { transaction: context.transaction } (or use context.query).`, { code: 'ERR_COACH_DB_PLAN_UNSAFE' })
+    }
+  })
+  try {
+    await planning.run(name, fn)
+  } finally {
+    sequelize.removeHook('beforeQuery', hookName)
   }
 }
 

@@ -7,7 +7,7 @@ import { silentLogger } from '../../lib/connection/logger.js'
 import { DEFAULT_POOL } from '../../lib/options.js'
 
 /** A folder of test-only migrations under test/migrations/. */
-export function testMigrations (name: 'broken' | 'slow' | 'concurrent'): string {
+export function testMigrations (name: 'broken' | 'slow' | 'concurrent' | 'leaky'): string {
   return fileURLToPath(new URL(`../migrations/${name}/`, import.meta.url))
 }
 
