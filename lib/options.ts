@@ -20,7 +20,7 @@ export interface ResolvedOptions {
   pool: Required<PoolOptions>
   migrate: boolean
   connectRetry: Required<ConnectRetryOptions>
-  migrationsDir: string | undefined
+  migrationsDir: string | readonly string[] | undefined
   statementTimeoutMs: number
   connectTimeoutMs: number
   migrationLock: MigrationLockMode | false
@@ -82,13 +82,20 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     pool: resolvePool(opts.pool),
     migrate: optionalBoolean(opts, 'migrate') ?? env.DB_MIGRATE === 'true',
     connectRetry: resolveConnectRetry(opts.connectRetry),
-    migrationsDir: optionalString(opts, 'migrationsDir'),
+    migrationsDir: resolveMigrationsDir(opts.migrationsDir),
     statementTimeoutMs: optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0,
     connectTimeoutMs: optionalInteger(opts, 'connectTimeoutMs', 1) ?? DEFAULT_CONNECT_TIMEOUT_MS,
     migrationLock: resolveMigrationLock(opts.migrationLock),
     lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? DEFAULT_LOCK_TIMEOUT,
     acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false
   }
+}
+
+function resolveMigrationsDir (value: unknown): string | readonly string[] | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string' && value.trim() !== '') return value
+  if (Array.isArray(value) && value.length > 0 && value.every(dir => typeof dir === 'string' && dir.trim() !== '')) return value as string[]
+  throw new OptionsError(`Option "migrationsDir" must be a folder path or a non-empty array of them (got ${describe(value)}).`)
 }
 
 function resolveMigrationLock (value: unknown): MigrationLockMode | false {

@@ -51,7 +51,7 @@ export interface CoachDbOptions {
   /** Longest wait for one connection attempt (TCP, TLS, authentication), in ms. Default 5000. */
   connectTimeoutMs?: number
   /** Folder of migration files. Defaults to the package's own `migrations/`. */
-  migrationsDir?: string
+  migrationsDir?: string | readonly string[]
   /** Server-side `statement_timeout` for every connection, in ms. Default: none. */
   statementTimeoutMs?: number
   /**

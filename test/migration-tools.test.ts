@@ -1,12 +1,15 @@
 import t, { type Test } from 'tap'
 import { cp, mkdtemp, readdir, readFile, appendFile, rm, writeFile } from 'node:fs/promises'
+
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import Fastify from 'fastify'
 import dbPlugin, { MigrationError, Migrator } from '../lib/index.js'
 import { freshDatabase } from './helpers/app.js'
 import { sequelizeFor, testMigrations } from './helpers/migrator.js'
 import { runCli } from './helpers/cli.js'
+import { TEMPLATES } from '../lib/cli/commands/create.js'
+import { DEFAULT_MIGRATIONS_DIR } from '../lib/migrator/discover.js'
 import { queryRows } from './helpers/pg.js'
 
 async function tempDir (t: Test): Promise<string> {
@@ -90,7 +93,7 @@ t.test('create scaffolds <UTC timestamp>_<description>.ts with typed up and down
   const [file] = (await readdir(dir)).filter(name => name.endsWith('.ts'))
   t.match(file, /^\d{14}_add_message_embedding\.ts$/)
   t.ok((file as string).slice(0, 14) >= before, 'named with the current UTC time')
-  t.equal(created.out, `created ${join(dir, file as string)}`)
+  t.match(created.out, `created ${join(dir, file as string)}\nnote: "coach-db up" reads `, 'and says that up does not read that folder yet')
   const text = await readFile(join(dir, file as string), 'utf8')
   t.match(text, /import type \{ MigrationFn \} from 'fastify-coach-db'/)
   t.match(text, /export const up: MigrationFn = async \(\{ context \}\) =>/)
@@ -106,4 +109,18 @@ t.test('plan refuses a statement sent outside the migration\'s transaction, befo
   t.equal(planned.code, 1)
   t.match(planned.err, /Migration 20261205000000_leaky sends a statement outside its transaction, so "plan" cannot preview it without applying it; nothing was sent.*ERR_COACH_DB_PLAN_UNSAFE/)
   t.same(await queryRows(db.url, "SELECT to_regclass('public.leaky_outside') AS outside, to_regclass('public.leaky_inside') AS inside"), [{ outside: null, inside: null }], 'neither table exists afterwards')
+})
+
+t.test('an app adds its own migrations folder next to the package\'s: create writes there, up runs both', async t => {
+  const db = await freshDatabase(t, { migrated: false })
+  const appDir = await tempDir(t)
+  await writeFile(join(appDir, 'package.json'), '{ "type": "module" }\n')
+  const env = { DATABASE_URL: db.url, COACH_DB_MIGRATIONS_DIR: [DEFAULT_MIGRATIONS_DIR, appDir].join(delimiter) }
+  const created = await runCli(['create', 'app notes'], env)
+  t.match(created.out, /^created .*_app_notes\.ts$/, 'into the last folder, with no note')
+  // The installed CLI writes JavaScript; its template must load and run as it is.
+  await writeFile(join(appDir, '20991231000000_from_js_template.js'), TEMPLATES.js('fastify-coach-db', 'from js template'))
+  const up = await runCli(['up'], env)
+  t.equal(up.code, 0)
+  t.match(up.out, /^applied {2}20261123000000_initial_schema\napplied {2}\d{14}_app_notes\napplied {2}20991231000000_from_js_template$/)
 })

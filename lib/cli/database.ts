@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path'
 import { resolveOptions } from '../options.js'
 import { resolveCredentials } from '../credentials/index.js'
 import { createSequelize } from '../connection/create-sequelize.js'
@@ -23,10 +24,19 @@ export function migratorOptionsFromEnv (env: NodeJS.ProcessEnv): MigratorOptions
     throw new OptionsError(`COACH_DB_LOCK_TIMEOUT must be a whole number of milliseconds (got "${timeout}").`)
   }
   return {
-    migrationsDir: env.COACH_DB_MIGRATIONS_DIR,
+    migrationsDir: migrationsDirsFromEnv(env),
     lock: lock === 'off' ? false : lock as 'wait' | 'skip' | 'fail',
     ...(timeout !== undefined ? { lockTimeout: Number(timeout) } : {})
   }
+}
+
+/**
+ * COACH_DB_MIGRATIONS_DIR: one folder, or several separated by `:` (`;` on Windows), e.g. the
+ * package's own and the app's. Unset: the package's own.
+ */
+export function migrationsDirsFromEnv (env: NodeJS.ProcessEnv): string[] | undefined {
+  const dirs = env.COACH_DB_MIGRATIONS_DIR?.split(delimiter).filter(dir => dir.trim() !== '')
+  return dirs === undefined || dirs.length === 0 ? undefined : dirs
 }
 
 /** Opens the database the environment points at, as the plugin would with no options. */

@@ -17,7 +17,7 @@ export interface EmbeddedTestDatabase {
 /** Options of {@link createEmbeddedTestDatabase}, as for `createTestDatabase`. */
 export interface EmbeddedTestDatabaseOptions {
   migrated?: boolean
-  migrationsDir?: string
+  migrationsDir?: string | readonly string[]
   fixtures?: boolean
 }
 

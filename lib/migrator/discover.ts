@@ -12,15 +12,20 @@ const MIGRATION_FILE = /^(\d{14}_[a-z0-9_]+)\.(ts|js|mjs|cjs)$/
  */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url))
 
-/** Lists migration files in name (= time) order. When both `.ts` and `.js` exist, one is kept. */
-export async function discoverMigrations (dir: string): Promise<MigrationFile[]> {
+/**
+ * Lists the migration files of one folder, or of several merged (the package's own and an app's),
+ * in name (= time) order. When both `.ts` and `.js` exist for a name, one is kept.
+ */
+export async function discoverMigrations (dirs: string | readonly string[]): Promise<MigrationFile[]> {
   const byName = new Map<string, MigrationFile>()
-  for (const file of await readdir(dir)) {
-    if (file.endsWith('.d.ts')) continue
-    const match = MIGRATION_FILE.exec(file)
-    if (match === null) continue
-    const name = match[1] as string
-    if (!byName.has(name)) byName.set(name, { name, path: join(dir, file) })
+  for (const dir of typeof dirs === 'string' ? [dirs] : dirs) {
+    for (const file of await readdir(dir)) {
+      if (file.endsWith('.d.ts')) continue
+      const match = MIGRATION_FILE.exec(file)
+      if (match === null) continue
+      const name = match[1] as string
+      if (!byName.has(name)) byName.set(name, { name, path: join(dir, file) })
+    }
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
 }

@@ -30,7 +30,7 @@ export interface DownOptions {
  */
 export class Migrator {
   readonly sequelize: Sequelize
-  readonly migrationsDir: string
+  readonly migrationsDir: string | readonly string[]
   readonly storage: SchemaMigrationsStorage
   readonly umzug: Umzug<{ sequelize: Sequelize }>
   private readonly log: Logger
@@ -204,7 +204,8 @@ export class Migrator {
       return
     }
     const first = edited[0]?.name as string
-    throw new MigrationError(first, `Applied migration ${names} was edited after it ran (its checksum in ${this.storage.tableName} no longer matches ${this.migrationsDir}/${first}.*). Restore the file and put the change in a new migration, or set acceptEditedMigrations: true if the edit is harmless (a comment, formatting).`, { code: 'ERR_COACH_DB_MIGRATION_EDITED' })
+    const path = (await discoverMigrations(this.migrationsDir)).find(file => file.name === first)?.path ?? first
+    throw new MigrationError(first, `Applied migration ${names} was edited after it ran (its checksum in ${this.storage.tableName} no longer matches ${path}). Restore the file and put the change in a new migration, or set acceptEditedMigrations: true if the edit is harmless (a comment, formatting).`, { code: 'ERR_COACH_DB_MIGRATION_EDITED' })
   }
 
   private runnable (file: MigrationFile): RunnableMigration<{ sequelize: Sequelize }> {

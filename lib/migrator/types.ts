@@ -70,8 +70,11 @@ export type MigrationLockMode = 'wait' | 'skip' | 'fail'
 
 /** Options for {@link Migrator}. */
 export interface MigratorOptions {
-  /** Folder with migration files. Defaults to the package's own `migrations/`. */
-  migrationsDir?: string
+  /**
+   * Folder of migration files, or several merged in name order, e.g. the package's own and an
+   * app's: `[DEFAULT_MIGRATIONS_DIR, './migrations']`. Defaults to the package's own `migrations/`.
+   */
+  migrationsDir?: string | readonly string[]
   /** Meta table name. Default `schema_migrations`. */
   tableName?: string
   /**

@@ -30,7 +30,7 @@ export interface CreateTestDatabaseOptions {
   /** Clone a database with every migration applied (default) or create an empty one. */
   migrated?: boolean
   /** Migrations to apply to the template. Default: the package's own. */
-  migrationsDir?: string
+  migrationsDir?: string | readonly string[]
   /**
    * Also load the package's fixtures: the clone comes from a second template that has them, so a
    * file pays neither for migrations nor for `loadFixtures`. Get the rows by label with
@@ -78,7 +78,7 @@ export function databaseUrl (adminUrl: string, database: string): string {
   return url.toString()
 }
 
-async function ensureTemplate (adminUrl: string, migrationsDir: string, withFixtures: boolean): Promise<string> {
+async function ensureTemplate (adminUrl: string, migrationsDir: string | readonly string[], withFixtures: boolean): Promise<string> {
   const migrated = `coach_tpl_${await migrationsHash(migrationsDir)}`
   await ensureDatabase(adminUrl, migrated, async (building) => { await migrateInto(adminUrl, building, migrationsDir) })
   if (!withFixtures) return migrated
@@ -106,7 +106,7 @@ async function ensureDatabase (adminUrl: string, name: string, fill: (building: 
   })
 }
 
-async function migrateInto (adminUrl: string, database: string, migrationsDir: string): Promise<void> {
+async function migrateInto (adminUrl: string, database: string, migrationsDir: string | readonly string[]): Promise<void> {
   await withSequelize(adminUrl, database, async (sequelize) => { await new Migrator(sequelize, { migrationsDir }).up() })
 }
 
@@ -129,7 +129,7 @@ function fixturesHash (): string {
   return createHash('sha256').update(JSON.stringify(resolveAllRows())).digest('hex')
 }
 
-async function migrationsHash (dir: string): Promise<string> {
+async function migrationsHash (dir: string | readonly string[]): Promise<string> {
   const hash = createHash('sha256')
   for (const file of await discoverMigrations(dir)) {
     hash.update(file.name).update(await readFile(file.path))

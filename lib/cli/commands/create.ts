@@ -1,22 +1,35 @@
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { delimiter, join, resolve } from 'node:path'
 import { EXIT, type CliCommand } from '../types.js'
+import { migrationsDirsFromEnv } from '../database.js'
+import { DEFAULT_MIGRATIONS_DIR } from '../../migrator/discover.js'
 
-const TEMPLATE = (importFrom: string, description: string): string => `import type { MigrationFn } from '${importFrom}'
-
-// ${description.replace(/_/g, ' ')}
+const HEADER = (description: string): string => `// ${description.replace(/_/g, ' ')}
 // Runs in one transaction with its row in schema_migrations. Use context.query (it joins that
 // transaction); with context.queryInterface pass { transaction: context.transaction }.
 // For CREATE INDEX CONCURRENTLY, add: export const transaction = false
+`
 
-export const up: MigrationFn = async ({ context }) => {
+const BODY = (typed: (name: string) => string): string => `
+${typed('up')} async ({ context }) => {
   await context.query('SELECT 1')
 }
 
-export const down: MigrationFn = async ({ context }) => {
+${typed('down')} async ({ context }) => {
   await context.query('SELECT 1')
 }
 `
+
+// TypeScript where the CLI itself runs from sources (tsx loads it); JavaScript with JSDoc types
+// for the installed CLI, which runs on plain Node and could not load a .ts migration.
+const FROM_SOURCES = import.meta.url.endsWith('.ts')
+/** The text of a new migration file, `.ts` or `.js`. */
+export const TEMPLATES = {
+  ts: (importFrom: string, description: string): string =>
+    `import type { MigrationFn } from '${importFrom}'\n\n${HEADER(description)}${BODY(name => `export const ${name}: MigrationFn =`)}`,
+  js: (importFrom: string, description: string): string =>
+    `${HEADER(description)}${BODY(name => `/** @type {import('${importFrom}').MigrationFn} */\nexport const ${name} =`)}`
+}
 
 export const create: CliCommand = {
   name: 'create',
@@ -24,7 +37,10 @@ export const create: CliCommand = {
   usage: 'coach-db create <description> [--dir DIR]',
   help: [
     '  <description>  words for the file name, e.g. "add message embedding" → add_message_embedding',
-    '  --dir DIR      where to write it (default: COACH_DB_MIGRATIONS_DIR, else ./migrations)'
+    '  --dir DIR      where to write it (default: the last folder of COACH_DB_MIGRATIONS_DIR; else',
+    '                 ./migrations, or this package\'s migrations/ in a checkout of it)',
+    '',
+    'Writes .ts in a checkout of this package (its CLI runs on tsx), .js with JSDoc types when installed.'
   ].join('\n'),
   options: { dir: { type: 'string' } },
   run: async (ctx) => {
@@ -33,15 +49,22 @@ export const create: CliCommand = {
       ctx.err('coach-db create: give a description, e.g. coach-db create add message embedding')
       return EXIT.USAGE
     }
-    const dir = resolve(typeof ctx.values.dir === 'string' ? ctx.values.dir : ctx.env.COACH_DB_MIGRATIONS_DIR ?? 'migrations')
-    const file = join(dir, `${utcTimestamp(new Date())}_${description}.ts`)
+    const read = migrationsDirsFromEnv(ctx.env) ?? [DEFAULT_MIGRATIONS_DIR]
+    // Installed, the package's own folder is inside node_modules: an app's migrations go to ./migrations.
+    const fallback = migrationsDirsFromEnv(ctx.env) !== undefined || FROM_SOURCES ? read[read.length - 1] as string : 'migrations'
+    const dir = resolve(typeof ctx.values.dir === 'string' ? ctx.values.dir : fallback)
+    const extension = FROM_SOURCES ? 'ts' : 'js'
+    const file = join(dir, `${utcTimestamp(new Date())}_${description}.${extension}`)
     await mkdir(dir, { recursive: true })
     if (await exists(file)) {
       ctx.err(`coach-db create: ${file} already exists; wait a second and try again.`)
       return EXIT.FAILED
     }
-    await writeFile(file, TEMPLATE(await importPathFor(dir), description), { flag: 'wx' })
+    await writeFile(file, TEMPLATES[extension](await importPathFor(dir), description), { flag: 'wx' })
     ctx.out(`created ${file}`)
+    if (!read.some(folder => resolve(folder) === dir)) {
+      ctx.out(`note: "coach-db up" reads ${read.join(', ')}; to run this migration too, set COACH_DB_MIGRATIONS_DIR=${[...read, dir].join(delimiter)} (and the plugin's migrationsDir to the same folders).`)
+    }
     return EXIT.OK
   }
 }
