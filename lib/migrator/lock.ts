@@ -61,7 +61,8 @@ export class MigrationLock {
       return undefined
     } catch (err) {
       await lock.disconnect()
-      throw err
+      if (err instanceof MigrationError) throw err
+      throw new MigrationError('(lock)', `The connection waiting for the migration lock failed: ${err instanceof Error ? err.message : String(err)}. Nothing was applied; start again.`, { cause: err, code: 'ERR_COACH_DB_MIGRATION_LOCK_LOST' })
     }
   }
 

@@ -38,6 +38,8 @@ export class Migrator {
   private readonly lockTimeout: number
   private readonly acceptEdited: boolean
   private lock: MigrationLock | undefined
+  /** Whether the last `up` returned without migrating because another process held the lock (`skip`). */
+  skippedLastUp = false
 
   constructor (sequelize: Sequelize, options: MigratorOptions & { log?: Logger } = {}) {
     this.sequelize = sequelize
@@ -61,6 +63,7 @@ export class Migrator {
    * `acceptEdited`. In lock mode `skip`, returns `[]` when another process is migrating.
    */
   async up (options: { to?: string } = {}): Promise<string[]> {
+    this.skippedLastUp = false
     // With `to`, umzug still has to check the name exists, so only a plain `up` takes the shortcut.
     if (options.to === undefined && await this.isUpToDate()) {
       this.log.info({ applied: [] }, 'database schema is up to date')
@@ -71,7 +74,10 @@ export class Migrator {
       const applied = await this.unwrap(() => this.umzug.up(options.to !== undefined ? { to: options.to } : {}))
       return applied.map(m => m.name)
     })
-    if (names === undefined) return []
+    if (names === undefined) {
+      this.skippedLastUp = true
+      return []
+    }
     this.log.info({ applied: names }, names.length > 0 ? `applied ${names.length} migration(s)` : 'database schema is up to date')
     return names
   }

@@ -15,7 +15,8 @@ export const up: CliCommand = {
   options: { to: { type: 'string' }, 'accept-edited': { type: 'boolean' } },
   run: async (ctx) => await withDatabase(ctx, async ({ migrator }) => {
     const applied = await migrator.up(typeof ctx.values.to === 'string' ? { to: ctx.values.to } : {})
-    if (applied.length === 0) ctx.out('Nothing to apply: the database is up to date.')
+    if (migrator.skippedLastUp) ctx.out('Skipped: another process is migrating this database (COACH_DB_MIGRATION_LOCK=skip).')
+    else if (applied.length === 0) ctx.out('Nothing to apply: the database is up to date.')
     for (const name of applied) ctx.out(`applied  ${name}`)
     return EXIT.OK
   }, { acceptEdited: ctx.values['accept-edited'] === true })

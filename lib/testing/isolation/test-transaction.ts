@@ -98,6 +98,10 @@ function pinPool (manager: ConnectionManager, pinned: PinnedConnection, transact
   const slot = new Mutex()
   const waitError = (): Error => new CoachDbError('ERR_COACH_DB_TEST_TRANSACTION', `A transaction waited ${transactionWaitMs} ms for another one on the test connection. Under the test harness app transactions take turns on one connection; a transaction started inside another without passing { transaction } waits forever (as with pool.max = 1).`)
   const releaseLease = (connection: PgConnection): void => { (connection as PgConnection & Lease).release?.() }
+  // The plugin may have wrapped these on the instance already (pool-exhaustion errors): put back
+  // exactly what was there, not the prototype's.
+  const keys = ['getConnection', 'releaseConnection', 'destroyConnection'] as const
+  const previous = keys.map(key => [key, Object.getOwnPropertyDescriptor(manager, key)] as const)
   Object.assign(manager, {
     getConnection: async (options?: { uuid?: string }) => {
       if (options?.uuid === undefined) return createLease(pinned, 'plain')
@@ -110,8 +114,9 @@ function pinPool (manager: ConnectionManager, pinned: PinnedConnection, transact
   })
   return () => {
     const own = manager as unknown as Record<string, unknown>
-    delete own.getConnection
-    delete own.releaseConnection
-    delete own.destroyConnection
+    for (const [key, descriptor] of previous) {
+      if (descriptor === undefined) delete own[key]
+      else Object.defineProperty(manager, key, descriptor)
+    }
   }
 }
