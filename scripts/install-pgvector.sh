@@ -28,7 +28,6 @@ if [ -f "$SHAREDIR/extension/vector.control" ]; then
 fi
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get install, make install)"
-for tool in make gcc tar; do command -v "$tool" >/dev/null || die "$tool is required"; done
 PG_PKG_VERSION=$(dpkg-query -W -f='${Version}' "postgresql-$PG_MAJOR")
 log "PostgreSQL $PG_MAJOR server package version $PG_PKG_VERSION"
 
@@ -41,9 +40,9 @@ if ! apt-cache show "postgresql-server-dev-$PG_MAJOR=$PG_PKG_VERSION" >/dev/null
   log "apt-get update (system lists do not know postgresql-server-dev-$PG_MAJOR=$PG_PKG_VERSION)"
   apt-get update -q </dev/null
 fi
-log "installing postgresql-server-dev-$PG_MAJOR=$PG_PKG_VERSION"
+log "installing postgresql-server-dev-$PG_MAJOR=$PG_PKG_VERSION (and a C toolchain if missing)"
 apt-get install -y -q --no-install-recommends \
-  "postgresql-server-dev-$PG_MAJOR=$PG_PKG_VERSION" </dev/null
+  "postgresql-server-dev-$PG_MAJOR=$PG_PKG_VERSION" make gcc libc6-dev tar </dev/null
 
 # 2. Trixie source package via a private apt config. Reuse the system's Debian
 #    mirror; debian-archive-keyring on bookworm already ships the trixie keys.
@@ -77,8 +76,9 @@ make -C "$WORK/src" PG_CONFIG="$PG_CONFIG" with_llvm=no OPTFLAGS="" >"$WORK/buil
 make -C "$WORK/src" PG_CONFIG="$PG_CONFIG" with_llvm=no OPTFLAGS="" install >>"$WORK/build.log" 2>&1 \
   || { tail -30 "$WORK/build.log" >&2; die "make install failed"; }
 
-# 4. Verify in a scratch database so no real database is modified.
-PSQL=(psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGUSER:-postgres}" -v ON_ERROR_STOP=1 -qAt)
+# 4. Verify in a scratch database so no real database is modified. As the postgres OS user over
+#    the Unix socket: peer authentication works whatever pg_hba.conf says for TCP.
+PSQL=(runuser -u postgres -- psql -p "${PGPORT:-5432}" -v ON_ERROR_STOP=1 -qAt)
 DB=pgvector_check_$$
 "${PSQL[@]}" -d postgres -c "CREATE DATABASE $DB"
 trap '"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
