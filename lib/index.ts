@@ -5,7 +5,7 @@ export { plugin as fastifyCoachDb }
 export * from './types.js'
 export * from './errors.js'
 export { PoolExhaustedError } from './connection/pool-errors.js'
-export { EmbeddedEngineError, type EmbeddedErrorCode } from './engine/index.js'
+export { EmbeddedEngineError, startEmbedded, type EmbeddedErrorCode, type EmbeddedServer, type StartEmbeddedOptions } from './engine/index.js'
 export { Migrator, DEFAULT_META_TABLE, DEFAULT_MIGRATIONS_DIR } from './migrator/index.js'
 export type { DownOptions, MigrationContext, MigrationFn, MigrationModule, MigrationStatus, AppliedMigration, MigratorOptions } from './migrator/index.js'
 export * from '../models/index.js'

@@ -30,4 +30,4 @@ export {
   type TimeOffset
 } from '../fixtures/index.js'
 export { coachFixtures, type FixtureLabels, type UserLabel, type SessionLabel, type ConversationLabel, type MessageLabel } from '../../fixtures/index.js'
-export { testEngine } from '../engine/test-database.js'
+export { testEngine, createEmbeddedTestDatabase } from '../engine/test-database.js'
