@@ -284,14 +284,20 @@ const planning = new AsyncLocalStorage<string>()
  */
 async function refuseOutsideTransaction (sequelize: Sequelize, name: string, transaction: Transaction, fn: () => Promise<void>): Promise<void> {
   const hookName = `coach-db-plan-${name}`
+  const refuse = (): MigrationError => new MigrationError(name, `Migration ${name} sends a statement outside its transaction, so "plan" cannot preview it without applying it; nothing was sent. Pass { transaction: context.transaction } (or use context.query).`, { code: 'ERR_COACH_DB_PLAN_UNSAFE' })
+  // A statement in the plan's transaction uses that transaction's connection; asking the pool for
+  // another one is the first sign of a statement outside it (and on PGlite, whose one session the
+  // transaction holds, the only moment to stop it before it waits).
+  sequelize.addHook('beforePoolAcquire', hookName, () => {
+    if (planning.getStore() === name) throw refuse()
+  })
   sequelize.addHook('beforeQuery', hookName, (options) => {
-    if (planning.getStore() === name && options.transaction !== transaction) {
-      throw new MigrationError(name, `Migration ${name} sends a statement outside its transaction, so "plan" cannot preview it without applying it; nothing was sent. Pass { transaction: context.transaction } (or use context.query).`, { code: 'ERR_COACH_DB_PLAN_UNSAFE' })
-    }
+    if (planning.getStore() === name && options.transaction !== transaction) throw refuse()
   })
   try {
     await planning.run(name, fn)
   } finally {
+    sequelize.removeHook('beforePoolAcquire', hookName)
     sequelize.removeHook('beforeQuery', hookName)
   }
 }
