@@ -53,7 +53,7 @@ async function fromSecret (location: SecretLocation, source: CredentialSource, t
   const reader = createSecretReader(location)
   try {
     const secret = await reader.read()
-    const target: ConnectionTarget = { host: secret.host, port: secret.port, database: secret.dbname, user: secret.username, ssl: secret.ssl }
+    const target: ConnectionTarget = { host: secret.host, port: secret.port, database: secret.dbname, user: secret.username, ssl: secret.ssl, ...(secret.sslVerify !== undefined ? { sslVerify: secret.sslVerify } : {}) }
     return { source, target, password: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
   } catch (err) {
     reader.close()

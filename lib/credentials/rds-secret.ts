@@ -12,6 +12,8 @@ export interface RdsSecret {
   readonly engine: string | undefined
   /** TLS on unless the secret says `"sslmode": "disable"` (RDS for PostgreSQL 15+ forces TLS). */
   readonly ssl: boolean
+  /** `"sslmode": "verify-ca"` or `"verify-full"` in the secret: check the server certificate (PGSSLROOTCERT). */
+  readonly sslVerify?: 'verify-ca' | 'verify-full'
 }
 
 /** The raw fields of GetSecretValue's answer that matter here. */
@@ -44,7 +46,8 @@ export function parseRdsSecret (payload: SecretPayload, secretId: string): RdsSe
     port: requiredPort(json, secretId),
     dbname: requiredString(json, 'dbname', secretId),
     engine,
-    ssl: sslmode === undefined || sslmode.toLowerCase() !== 'disable'
+    ssl: sslmode === undefined || sslmode.toLowerCase() !== 'disable',
+    ...(sslmode?.toLowerCase() === 'verify-ca' || sslmode?.toLowerCase() === 'verify-full' ? { sslVerify: sslmode.toLowerCase() as 'verify-ca' | 'verify-full' } : {})
   })
 }
 
