@@ -1,13 +1,11 @@
 import { startEmbedded } from '../lib/engine/index.js'
-import { createSequelize } from '../lib/connection/create-sequelize.js'
-import { parseConnectionString } from '../lib/connection/target.js'
 import { silentLogger } from '../lib/connection/logger.js'
-import { DEFAULT_POOL } from '../lib/options.js'
 import { Migrator } from '../lib/migrator/migrator.js'
 import { createTestDatabase } from '../lib/testing/database.js'
 import { generateDataset } from './dataset.js'
 import { measureVariants, routeFigures, type RouteSummary } from './requests.js'
 import type { Figure } from './stats.js'
+import { withSequelize } from '../lib/connection/with-sequelize.js'
 
 const SIZE = { users: 50, conversations: 200, messages: 20_000 }
 
@@ -29,11 +27,5 @@ export async function benchEmbedded (): Promise<Figure[]> {
 }
 
 async function migrate (url: string): Promise<void> {
-  const { target } = parseConnectionString(url, 'embedded bench')
-  const sequelize = createSequelize({ target, password: undefined, pool: DEFAULT_POOL, log: silentLogger() })
-  try {
-    await new Migrator(sequelize).up()
-  } finally {
-    await sequelize.close()
-  }
+  await withSequelize(url, async (sequelize) => { await new Migrator(sequelize).up() })
 }

@@ -1,10 +1,9 @@
 import { connect } from 'node:net'
-import { createSequelize } from '../connection/create-sequelize.js'
-import { parseConnectionString } from '../connection/target.js'
 import { silentLogger } from '../connection/logger.js'
 import { Migrator } from '../migrator/migrator.js'
 import { loadFixtures } from '../fixtures/load.js'
 import { startEmbedded } from './index.js'
+import { withSequelize } from '../connection/with-sequelize.js'
 
 /** What {@link createEmbeddedTestDatabase} returns: the same shape as `createTestDatabase`'s. */
 export interface EmbeddedTestDatabase {
@@ -39,14 +38,10 @@ export async function createEmbeddedTestDatabase (options: EmbeddedTestDatabaseO
 }
 
 async function prepare (url: string, options: EmbeddedTestDatabaseOptions): Promise<void> {
-  const { target } = parseConnectionString(url, 'embedded test database')
-  const sequelize = createSequelize({ target, password: undefined, pool: { max: 1, min: 0, acquire: 30_000, idle: 1_000 }, log: silentLogger() })
-  try {
+  await withSequelize(url, async (sequelize) => {
     await new Migrator(sequelize, { migrationsDir: options.migrationsDir }).up()
     if (options.fixtures === true) await loadFixtures(sequelize)
-  } finally {
-    await sequelize.close()
-  }
+  })
 }
 
 /**

@@ -2,6 +2,7 @@ import { QueryTypes, type Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import type { UmzugStorage } from 'umzug'
 import type { AppliedMigration } from './types.js'
+import { driverCode } from '../connection/connect.js'
 
 interface MetaRow {
   name: string
@@ -73,7 +74,7 @@ export class SchemaMigrationsStorage implements UmzugStorage {
     try {
       return await this.select()
     } catch (err) {
-      if ((err as { parent?: { code?: string } }).parent?.code === '42P01') return undefined
+      if (driverCode(err) === '42P01') return undefined
       throw err
     }
   }
@@ -88,6 +89,6 @@ export class SchemaMigrationsStorage implements UmzugStorage {
 }
 
 function isDuplicateObject (err: unknown): boolean {
-  const code = (err as { parent?: { code?: string } }).parent?.code
+  const code = driverCode(err)
   return code === '23505' || code === '42P07'
 }

@@ -3,12 +3,10 @@ import { readFile } from 'node:fs/promises'
 import pg from 'pg'
 import { Migrator } from '../migrator/migrator.js'
 import { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from '../migrator/discover.js'
-import { createSequelize } from '../connection/create-sequelize.js'
-import { parseConnectionString } from '../connection/target.js'
-import { silentLogger } from '../connection/logger.js'
 import { loadFixtures } from '../fixtures/load.js'
 import { resolveAllRows } from '../fixtures/rows.js'
 import { createEmbeddedTestDatabase, testEngine } from '../engine/test-database.js'
+import { withSequelize } from '../connection/with-sequelize.js'
 
 /** The server tests use when nothing else is said: this machine's PostgreSQL, user postgres. */
 export const DEFAULT_TEST_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -107,21 +105,11 @@ async function ensureDatabase (adminUrl: string, name: string, fill: (building: 
 }
 
 async function migrateInto (adminUrl: string, database: string, migrationsDir: string | readonly string[]): Promise<void> {
-  await withSequelize(adminUrl, database, async (sequelize) => { await new Migrator(sequelize, { migrationsDir }).up() })
+  await withSequelize(databaseUrl(adminUrl, database), async (sequelize) => { await new Migrator(sequelize, { migrationsDir }).up() })
 }
 
 async function loadInto (adminUrl: string, database: string): Promise<void> {
-  await withSequelize(adminUrl, database, async (sequelize) => { await loadFixtures(sequelize) })
-}
-
-async function withSequelize (adminUrl: string, database: string, fn: (sequelize: ReturnType<typeof createSequelize>) => Promise<void>): Promise<void> {
-  const { target, password } = parseConnectionString(databaseUrl(adminUrl, database), 'template URL')
-  const sequelize = createSequelize({ target, password, pool: { max: 1, min: 0, acquire: 30_000, idle: 1_000 }, log: silentLogger() })
-  try {
-    await fn(sequelize)
-  } finally {
-    await sequelize.close()
-  }
+  await withSequelize(databaseUrl(adminUrl, database), async (sequelize) => { await loadFixtures(sequelize) })
 }
 
 // The template's name carries this, so editing a fixture builds a new template.
