@@ -2,18 +2,13 @@ import { inspect } from 'node:util'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Sequelize } from 'sequelize-typescript'
-import { resolveOptions, type ResolvedOptions } from './options.js'
-import { resolveCredentials } from './credentials/index.js'
-import { createSequelize } from './connection/create-sequelize.js'
-import { connectWithRetry } from './connection/connect.js'
-import { explainPoolExhaustion } from './connection/pool-errors.js'
-import { describeTarget } from './connection/target.js'
+import { resolveOptions } from './options.js'
 import type { Logger } from './connection/logger.js'
 import { registerVectorTypes } from './connection/vector-types.js'
 import { Migrator } from './migrator/migrator.js'
-import { isEmbeddedUrl, startEmbedded } from './engine/index.js'
 import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDb, CoachDbOptions } from './types.js'
+import { openDatabase } from './connection/open.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,17 +18,10 @@ declare module 'fastify' {
 }
 
 async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): Promise<void> {
-  let options = resolveOptions(opts)
+  const options = resolveOptions(opts)
   const log = fastify.log
-  // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
-  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
-  if (embedded !== undefined) {
-    options = { ...options, connectionString: embedded.connectionString }
-  }
-  const { sequelize, owned } = await openSequelize(options, log).catch(async (err: unknown) => {
-    await embedded?.close()
-    throw err
-  })
+  const opened = options.sequelize === undefined ? await openDatabase(options, log) : undefined
+  const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
   try {
     const migrator = new Migrator(sequelize, {
       migrationsDir: options.migrationsDir,
@@ -45,38 +33,23 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     if (options.migrate) await migrator.up()
     fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
   } catch (err) {
-    if (owned) await sequelize.close()
-    await embedded?.close()
+    await opened?.close()
     throw err
   }
-  // Close only what this plugin opened, pool before the engine it talks to.
-  fastify.addHook('onClose', async () => {
-    if (owned) {
-      await sequelize.close()
+  // Close only what this plugin opened: a Sequelize passed in belongs to its owner.
+  if (opened !== undefined) {
+    fastify.addHook('onClose', async () => {
+      await opened.close()
       log.debug('fastify-coach-db: connection pool closed')
-    }
-    await embedded?.close()
-  })
+    })
+  }
 }
 
-async function openSequelize (options: ResolvedOptions, log: Logger): Promise<{ sequelize: Sequelize, owned: boolean }> {
-  if (options.sequelize !== undefined) {
-    registerVectorTypes()
-    addModelsOnce(options.sequelize)
-    log.info('fastify-coach-db: using the Sequelize instance passed in "sequelize" (the plugin will not close it)')
-    return { sequelize: options.sequelize, owned: false }
-  }
-  const credentials = await resolveCredentials(options, log)
-  const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
-  explainPoolExhaustion(sequelize, options.pool)
-  try {
-    await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
-  } catch (err) {
-    await sequelize.close()
-    throw err
-  }
-  log.info({ source: credentials.source, target: describeTarget(credentials.target) }, `fastify-coach-db: connected to ${describeTarget(credentials.target)} (credentials from ${credentials.source})`)
-  return { sequelize, owned: true }
+function adoptSequelize (sequelize: Sequelize, log: Logger): Sequelize {
+  registerVectorTypes()
+  addModelsOnce(sequelize)
+  log.info('fastify-coach-db: using the Sequelize instance passed in "sequelize" (the plugin will not close it)')
+  return sequelize
 }
 
 function addModelsOnce (sequelize: Sequelize): void {

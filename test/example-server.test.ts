@@ -25,8 +25,10 @@ async function startServer (dataDir: string): Promise<Started> {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`no banner within 60 s:\n${output}`)) }, 60_000)
     child.stdout.on('data', () => {
+      // The banner is written directly, the log lines by pino, which may flush later: wait for
+      // pino's own "Server listening" too, so every log line before it is in the output.
       const match = /listening on (http:\/\/\S+)/.exec(output)
-      if (match !== null) { clearTimeout(timer); resolve(match[1] as string) }
+      if (match !== null && /Server listening at/.test(output)) { clearTimeout(timer); resolve(match[1] as string) }
     })
     void exit.then(code => { clearTimeout(timer); reject(new Error(`exited with ${code}:\n${output}`)) })
   })

@@ -1,14 +1,11 @@
 import { delimiter } from 'node:path'
 import { resolveOptions } from '../options.js'
-import { resolveCredentials } from '../credentials/index.js'
-import { createSequelize } from '../connection/create-sequelize.js'
-import { connectWithRetry } from '../connection/connect.js'
 import { silentLogger } from '../connection/logger.js'
-import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
 import { Migrator } from '../migrator/migrator.js'
 import { OptionsError } from '../errors.js'
 import type { MigratorOptions } from '../migrator/types.js'
 import type { CliDatabase } from './types.js'
+import { openDatabase } from '../connection/open.js'
 
 /**
  * Migrator settings the CLI reads from the environment: COACH_DB_MIGRATIONS_DIR,
@@ -43,29 +40,9 @@ export function migrationsDirsFromEnv (env: NodeJS.ProcessEnv): string[] | undef
 export async function openCliDatabase (env: NodeJS.ProcessEnv, migratorOptions: Partial<MigratorOptions> = {}): Promise<CliDatabase> {
   const fromEnv = migratorOptionsFromEnv(env)
   const log = silentLogger()
-  let options = resolveOptions({}, env)
-  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
-  if (embedded !== undefined) options = { ...options, connectionString: embedded.connectionString }
-  try {
-    const credentials = await resolveCredentials(options, log)
-    const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: { ...options.pool, max: 2 }, log, connectTimeoutMs: options.connectTimeoutMs })
-    try {
-      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
-    } catch (err) {
-      await sequelize.close()
-      throw err
-    }
-    const migrator = new Migrator(sequelize, { ...fromEnv, ...migratorOptions, log })
-    return {
-      sequelize,
-      migrator,
-      close: async () => {
-        await sequelize.close()
-        await embedded?.close()
-      }
-    }
-  } catch (err) {
-    await embedded?.close()
-    throw err
-  }
+  const options = resolveOptions({}, env)
+  // A CLI command runs one statement at a time: two connections are plenty.
+  const opened = await openDatabase({ ...options, pool: { ...options.pool, max: 2 } }, log)
+  const migrator = new Migrator(opened.sequelize, { ...fromEnv, ...migratorOptions, log })
+  return { sequelize: opened.sequelize, migrator, close: opened.close }
 }
