@@ -72,3 +72,33 @@ export class SecretError extends CoachDbError {
     this.secretId = secretId
   }
 }
+
+/**
+ * A query got no answer from the server within `queryTimeoutMs` (a host gone silent: failover,
+ * network partition). Its connection was dropped, so the pool opens a fresh one for the next
+ * query. `cause` is the driver's error.
+ */
+export class QueryTimeoutError extends ConnectionError {
+  /** The bound that ran out, in ms. */
+  readonly timeoutMs: number
+
+  constructor (timeoutMs: number, cause?: unknown) {
+    super(`The database did not answer a query within ${timeoutMs} ms (queryTimeoutMs), so its connection was dropped. The host may be failing over or unreachable; retry the request. Raise "queryTimeoutMs" (or "statementTimeoutMs") if queries legitimately run longer.`, { cause, code: 'ERR_COACH_DB_QUERY_TIMEOUT' })
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/**
+ * The plugin's start-up (credentials, connecting, migration lock, migrations) would not fit
+ * Fastify's `pluginTimeout`, so it stopped with this error before Fastify's own
+ * `AVV_ERR_PLUGIN_EXEC_TIMEOUT`. `step` says what it was waiting for.
+ */
+export class StartupTimeoutError extends CoachDbError {
+  /** What start-up was doing when time ran out, e.g. `waiting for the migration lock`. */
+  readonly step: string
+
+  constructor (step: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_COACH_DB_STARTUP_TIMEOUT', message, options)
+    this.step = step
+  }
+}

@@ -3,7 +3,7 @@ import { OptionsError } from './errors.js'
 import type { CoachDbOptions, ConnectRetryOptions, PoolOptions } from './types.js'
 import type { MigrationLockMode } from './migrator/types.js'
 import { DEFAULT_LOCK_TIMEOUT } from './migrator/migrator.js'
-import { DEFAULT_CONNECT_TIMEOUT_MS } from './connection/create-sequelize.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from './connection/create-sequelize.js'
 
 /** Options after validation and defaults; environment variables already folded in. */
 export interface ResolvedOptions {
@@ -22,6 +22,8 @@ export interface ResolvedOptions {
   connectRetry: Required<ConnectRetryOptions>
   migrationsDir: string | readonly string[] | undefined
   statementTimeoutMs: number
+  /** Client-side query bound, default derived from `statementTimeoutMs`. */
+  queryTimeoutMs: number
   connectTimeoutMs: number
   migrationLock: MigrationLockMode | false
   lockTimeout: number
@@ -34,7 +36,7 @@ export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
 
 const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
-  'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs',
+  'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs', 'queryTimeoutMs',
   'migrationLock', 'lockTimeout', 'acceptEditedMigrations'
 ]
 
@@ -70,6 +72,7 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     throw new OptionsError('No database configured. Pass { connectionString: "postgres://user:password@host:5432/db" }, a { secretId } for AWS Secrets Manager, or an existing { sequelize }; or set DATABASE_URL or DB_SECRET_NAME.')
   }
 
+  const statementTimeoutMs = optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0
   return {
     connectionString: connectionString ?? (secret === undefined && sequelize === undefined ? envUrl : undefined),
     connectionStringOrigin: connectionString !== undefined ? 'connectionString option' : 'DATABASE_URL',
@@ -83,7 +86,8 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     migrate: optionalBoolean(opts, 'migrate') ?? env.DB_MIGRATE === 'true',
     connectRetry: resolveConnectRetry(opts.connectRetry),
     migrationsDir: resolveMigrationsDir(opts.migrationsDir),
-    statementTimeoutMs: optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0,
+    statementTimeoutMs,
+    queryTimeoutMs: optionalInteger(opts, 'queryTimeoutMs', 0) ?? defaultQueryTimeoutMs(statementTimeoutMs),
     connectTimeoutMs: optionalInteger(opts, 'connectTimeoutMs', 1) ?? DEFAULT_CONNECT_TIMEOUT_MS,
     migrationLock: resolveMigrationLock(opts.migrationLock),
     lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? DEFAULT_LOCK_TIMEOUT,

@@ -55,6 +55,12 @@ export interface CoachDbOptions {
   /** Server-side `statement_timeout` for every connection, in ms. Default: none. */
   statementTimeoutMs?: number
   /**
+   * Client-side bound of one query, in ms, for a server that stops answering (failover, network
+   * partition): the query fails with `QueryTimeoutError` and its connection is dropped. `0` for
+   * none. Default: `statementTimeoutMs + 5000`, or none when `statementTimeoutMs` is not set.
+   */
+  queryTimeoutMs?: number
+  /**
    * When another replica is migrating: `wait` for it (default), `skip` migrating and start, or
    * `fail`. `false` takes no lock: needed behind a transaction-mode pooler (PgBouncer), which
    * cannot hold the session-level advisory lock.

@@ -4,7 +4,6 @@ import { resolveCredentials } from '../credentials/index.js'
 import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
 import { createSequelize } from './create-sequelize.js'
 import { connectWithRetry } from './connect.js'
-import { explainPoolExhaustion } from './pool-errors.js'
 import { describeTarget } from './target.js'
 import type { Logger } from './logger.js'
 
@@ -25,12 +24,12 @@ export async function openDatabase (options: ResolvedOptions, log: Logger): Prom
   const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
   try {
     const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log)
-    const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
-    explainPoolExhaustion(sequelize, options.pool)
+    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
     try {
       await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
     } catch (err) {
       await sequelize.close()
+      credentials.credentials.close()
       throw err
     }
     const where = describeTarget(credentials.target)
@@ -38,8 +37,13 @@ export async function openDatabase (options: ResolvedOptions, log: Logger): Prom
     return {
       sequelize,
       close: async () => {
-        await sequelize.close()
-        await embedded?.close()
+        try {
+          await sequelize.close()
+        } finally {
+          // The SDK client of a secret goes with the pool that used it.
+          credentials.credentials.close()
+          await embedded?.close()
+        }
       }
     }
   } catch (err) {
