@@ -57,6 +57,16 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       this.#config = config
     }
 
+    /** The user this connection logged in as, as pg.Client exposes it. */
+    get user (): string | undefined {
+      return this.#inner?.user
+    }
+
+    /** The password this connection logged in with, as pg.Client exposes it (not enumerable). */
+    get password (): string | undefined {
+      return (this.#inner as unknown as { password?: string } | undefined)?.password
+    }
+
     /** Backend pid, as pg.Client exposes it. */
     get processID (): number | undefined {
       return (this.#inner as unknown as { processID?: number } | undefined)?.processID
@@ -74,8 +84,9 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       try {
         await this.#open(login.username, login.password)
       } catch (err) {
-        if ((err as { code?: string }).code !== '28P01') throw err
-        log.warn({ code: '28P01', user: login.username }, 'fastify-coach-db: PostgreSQL refused the password for a new connection; fetching the credentials again and retrying once')
+        // A fixed password cannot recover: the refusal is the answer.
+        if ((err as { code?: string }).code !== '28P01' || credentials.description === 'static') throw err
+        log.warn({ code: '28P01', user: login.username }, `fastify-coach-db: PostgreSQL refused the password for a new connection; fetching the ${credentials.description} again and retrying once`)
         const recovered = await credentials.recover(login.password).catch((fetchErr: unknown) => {
           // The refused password is the failure to report; the refetch problem goes to the log.
           log.warn({ code: (fetchErr as { code?: string }).code }, `fastify-coach-db: could not fetch the credentials again: ${(fetchErr as Error).message}`)

@@ -12,7 +12,7 @@ export interface LoginCredentials {
  * and, when PostgreSQL refuses the password (28P01), asks it to recover once.
  */
 export interface CredentialProvider {
-  /** What it is, for log lines: `static`, `secret "<name>"`, … Never a value. */
+  /** What it is, for log lines: `static`, `secret`, … Never a value. */
   readonly description: string
   /** The login for the next new connection. Must settle within a bound (it delays a connection). */
   current: () => Promise<LoginCredentials>

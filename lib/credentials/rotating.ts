@@ -74,7 +74,7 @@ export function createRotatingCredentials (options: RotatingCredentialsOptions):
 
   const describe = (): string => `RotatingCredentials { secret: ${secretId} }`
   return {
-    description: `secret "${secretId}"`,
+    description: 'secret',
     current: async () => await cache.get(),
     recover,
     close: () => { reader.close() },
