@@ -55,12 +55,14 @@ export class MigrationError extends CoachDbError {
  * - `ERR_COACH_DB_SECRET_FIELD`: a field is missing or of the wrong type.
  * - `ERR_COACH_DB_SECRET_ENGINE`: `engine` is not PostgreSQL-compatible.
  * - `ERR_COACH_DB_SECRET_REGION`: no AWS region configured.
+ * - `ERR_COACH_DB_SECRET_TIMEOUT`: the endpoint did not answer within the read's bounds.
  * - `ERR_COACH_DB_SECRET_FETCH`: anything else (network, AWS credentials, KMS, …); see `cause`.
  */
 export type SecretErrorCode =
   | 'ERR_COACH_DB_SECRET_NOT_FOUND' | 'ERR_COACH_DB_SECRET_ACCESS_DENIED' | 'ERR_COACH_DB_SECRET_THROTTLED'
   | 'ERR_COACH_DB_SECRET_BINARY' | 'ERR_COACH_DB_SECRET_NOT_JSON' | 'ERR_COACH_DB_SECRET_FIELD'
   | 'ERR_COACH_DB_SECRET_ENGINE' | 'ERR_COACH_DB_SECRET_REGION' | 'ERR_COACH_DB_SECRET_FETCH'
+  | 'ERR_COACH_DB_SECRET_TIMEOUT'
 
 /** Reading database credentials from AWS Secrets Manager failed; the message never holds the secret's value. */
 export class SecretError extends CoachDbError {

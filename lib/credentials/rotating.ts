@@ -14,6 +14,12 @@ export type { LoginCredentials } from './provider.js'
  */
 export type RotatingCredentials = CredentialProvider
 
+/**
+ * How long a new connection waits for the refresh of an expired secret before logging in with
+ * the cached one (the refresh goes on; a rotation is caught by the 28P01 refetch anyway).
+ */
+export const STALE_WAIT_MS = 1_000
+
 /** Options of {@link createRotatingCredentials}. */
 export interface RotatingCredentialsOptions {
   reader: SecretReader
@@ -36,6 +42,7 @@ export function createRotatingCredentials (options: RotatingCredentialsOptions):
   const cache = new SecretCache<RdsSecret>({
     fetch: async () => await reader.read(),
     ttlMs: options.ttlMs,
+    staleWaitMs: STALE_WAIT_MS,
     onStaleError: (err) => {
       log.warn({ secretId, code: (err as { code?: string }).code }, `fastify-coach-db: could not refresh secret "${secretId}" (${(err as Error).message}); new connections keep using the cached credentials`)
     }
