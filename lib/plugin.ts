@@ -9,6 +9,7 @@ import { Migrator } from './migrator/migrator.js'
 import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDb, CoachDbOptions } from './types.js'
 import { openDatabase } from './connection/open.js'
+import { startupBudgetMs, stepWatchingLogger, withinStartupBudget } from './startup-budget.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,22 +21,34 @@ declare module 'fastify' {
 async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): Promise<void> {
   const options = resolveOptions(opts)
   const log = fastify.log
-  const opened = options.sequelize === undefined ? await openDatabase(options, log) : undefined
-  const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
-  try {
-    const migrator = new Migrator(sequelize, {
-      migrationsDir: options.migrationsDir,
-      lock: options.migrationLock,
-      lockTimeout: options.lockTimeout,
-      acceptEdited: options.acceptEditedMigrations,
-      log
-    })
-    if (options.migrate) await migrator.up()
-    fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
-  } catch (err) {
-    await opened?.close()
-    throw err
-  }
+  // Every wait of start-up (secret, connecting, migration lock, migrations) fits inside Fastify's
+  // pluginTimeout, so the error that ends it is ours and names what to change.
+  const pluginTimeout = fastify.initialConfig.pluginTimeout
+  const budget = startupBudgetMs(pluginTimeout)
+  const { opened, sequelize, migrator } = await withinStartupBudget(pluginTimeout, async (signal, step) => {
+    const opened = options.sequelize === undefined ? await openDatabase(options, log, { signal, step }) : undefined
+    const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
+    try {
+      signal.throwIfAborted()
+      const migrator = new Migrator(sequelize, {
+        migrationsDir: options.migrationsDir,
+        lock: options.migrationLock,
+        // The lock wait ends shortly after start-up's budget instead of holding a connection on.
+        lockTimeout: options.migrate && budget !== undefined ? Math.min(options.lockTimeout, budget + 1_000) : options.lockTimeout,
+        acceptEdited: options.acceptEditedMigrations,
+        log: options.migrate ? stepWatchingLogger(log, step) : log
+      })
+      if (options.migrate) {
+        step('running migrations')
+        await migrator.up()
+      }
+      return { opened, sequelize, migrator }
+    } catch (err) {
+      await opened?.close()
+      throw err
+    }
+  }, async ({ opened }) => { await opened?.close() })
+  fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
   // Close only what this plugin opened: a Sequelize passed in belongs to its owner.
   if (opened !== undefined) {
     fastify.addHook('onClose', async () => {

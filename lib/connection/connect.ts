@@ -31,7 +31,7 @@ function ownConnectionCause (err: unknown): unknown {
  * Opens one connection (`SELECT 1`) with bounded exponential backoff. The error names host, port
  * and database, never the password, and carries the last driver error as `cause`.
  */
-export async function connectWithRetry (sequelize: Sequelize, target: ConnectionTarget, retry: Required<ConnectRetryOptions>, log: Logger): Promise<void> {
+export async function connectWithRetry (sequelize: Sequelize, target: ConnectionTarget, retry: Required<ConnectRetryOptions>, log: Logger, signal?: AbortSignal): Promise<void> {
   const where = describeTarget(target)
   const started = Date.now()
   let delay = retry.initialDelayMs
@@ -42,11 +42,12 @@ export async function connectWithRetry (sequelize: Sequelize, target: Connection
     } catch (caught) {
       const err = ownConnectionCause(caught) ?? caught
       const code = driverCode(err) ?? (isConnectTimeout(err) ? 'ETIMEDOUT' : undefined)
-      if (!TRANSIENT_CODES.has(code ?? '') || attempt >= retry.attempts) {
+      // Start-up gave up (pluginTimeout): no more attempts; the caller reports why.
+      if (!TRANSIENT_CODES.has(code ?? '') || attempt >= retry.attempts || signal?.aborted === true) {
         throw connectionFailure(err, code, target, attempt, Date.now() - started)
       }
       log.warn({ attempt, of: retry.attempts, code, target: where, retryInMs: delay }, `database ${where} not reachable yet (${code}), retrying`)
-      await sleep(delay)
+      await sleep(delay, undefined, signal !== undefined ? { signal } : undefined).catch(() => {})
       delay = Math.min(delay * 2, retry.maxDelayMs)
     }
   }

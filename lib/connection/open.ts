@@ -14,19 +14,30 @@ export interface OpenedDatabase {
   close: () => Promise<void>
 }
 
+/** Start-up's hold on {@link openDatabase}: a budget to stop at and a way to follow progress. */
+export interface OpenStartup {
+  /** Aborted when start-up's budget ran out: the secret read and further connection attempts stop. */
+  signal?: AbortSignal
+  /** Told which step is under way, for the timeout's message. */
+  step?: (name: 'reading the secret' | 'connecting to the database') => void
+}
+
 /**
  * Opens the database the resolved options point at, for the plugin and the CLI alike: starts an
  * embedded engine for `pglite://`, reads the credentials, connects with retries. On failure,
  * whatever was opened is closed again before the error is thrown.
  */
-export async function openDatabase (options: ResolvedOptions, log: Logger): Promise<OpenedDatabase> {
+export async function openDatabase (options: ResolvedOptions, log: Logger, startup: OpenStartup = {}): Promise<OpenedDatabase> {
+  const { signal, step } = startup
   // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
   const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
   try {
-    const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log)
+    if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
+    const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
+    step?.('connecting to the database')
     const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
     try {
-      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
+      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal)
     } catch (err) {
       await sequelize.close()
       credentials.credentials.close()

@@ -27,6 +27,8 @@ export interface ResolvedCredentials {
 export interface ResolveCredentialsOverrides {
   /** Attempts per Secrets Manager read, SDK retries included. */
   maxAttempts?: number
+  /** Stops the start-up read of the secret (the plugin's start-up budget). */
+  signal?: AbortSignal
 }
 
 /**
@@ -43,15 +45,15 @@ export async function resolveCredentials (options: ResolvedOptions, log: Logger,
   if (options.secretId === undefined || options.secretIdOrigin === undefined) {
     throw new OptionsError('No database configured. Pass { connectionString } or { secretId }, or set DATABASE_URL or DB_SECRET_NAME.')
   }
-  return await fromSecret({ secretId: options.secretId, region: options.region, endpoint: options.endpoint, maxAttempts: overrides.maxAttempts }, options.secretIdOrigin, options.secretTtlMs, log)
+  return await fromSecret({ secretId: options.secretId, region: options.region, endpoint: options.endpoint, maxAttempts: overrides.maxAttempts }, options.secretIdOrigin, options.secretTtlMs, log, overrides.signal)
 }
 
-async function fromSecret (location: SecretLocation, source: CredentialSource, ttlMs: number, log: Logger): Promise<ResolvedCredentials> {
+async function fromSecret (location: SecretLocation, source: CredentialSource, ttlMs: number, log: Logger, signal?: AbortSignal): Promise<ResolvedCredentials> {
   const { secretId } = location
   log.info({ source, secretId }, `fastify-coach-db: reading database credentials from AWS Secrets Manager secret "${secretId}" (${source})`)
   const reader = createSecretReader(location)
   try {
-    const secret = await reader.read()
+    const secret = await reader.read(undefined, signal)
     const target: ConnectionTarget = { host: secret.host, port: secret.port, database: secret.dbname, user: secret.username, ssl: secret.ssl, ...(secret.sslVerify !== undefined ? { sslVerify: secret.sslVerify } : {}) }
     return { source, target, credentials: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
   } catch (err) {

@@ -102,7 +102,10 @@ export class MigrationLock {
     let logged = false
     for (;;) {
       const { rows } = await this.connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.key])
-      if (rows[0]?.locked === true) return true
+      if (rows[0]?.locked === true) {
+        if (logged) this.log.info('migration lock acquired after waiting; migrating')
+        return true
+      }
       const holder = await this.holderPid()
       if (options.mode === 'skip') {
         this.log.warn({ holderPid: holder }, `another process (pid ${holder ?? '?'}) is migrating this database; starting without migrating (migrationLock: 'skip')`)
