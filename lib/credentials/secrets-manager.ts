@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { OptionsError, SecretError } from '../errors.js'
 import { parseRdsSecret, type RdsSecret } from './rds-secret.js'
 
@@ -49,25 +49,40 @@ export function createSecretReader (location: SecretLocation): SecretReader {
   const region = location.region ?? regionFromArn(secretId)
   if (location.endpoint !== undefined) checkEndpoint(location.endpoint)
   const envAttempts = Number(process.env.AWS_MAX_ATTEMPTS)
-  const client = new SecretsManagerClient({
-    ...(region !== undefined ? { region } : {}),
-    ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
-    maxAttempts: location.maxAttempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : SECRET_READ_BOUNDS.maxAttempts),
-    // Without throwOnRequestTimeout the SDK only logs a request that outlives requestTimeout.
-    requestHandler: { connectionTimeout: SECRET_READ_BOUNDS.connectionTimeoutMs, requestTimeout: SECRET_READ_BOUNDS.requestTimeoutMs, throwOnRequestTimeout: true }
-  })
+  // The SDK (about 135 ms of imports) is loaded on the first read: an app that never names a
+  // secret never loads it.
+  let client: SecretsManagerClient | undefined
+  let sdk: Promise<typeof import('@aws-sdk/client-secrets-manager')> | undefined
+  let closed = false
+  async function connect (): Promise<{ client: SecretsManagerClient, GetSecretValueCommand: typeof import('@aws-sdk/client-secrets-manager').GetSecretValueCommand }> {
+    sdk ??= import('@aws-sdk/client-secrets-manager')
+    const { SecretsManagerClient, GetSecretValueCommand } = await sdk
+    client ??= new SecretsManagerClient({
+      ...(region !== undefined ? { region } : {}),
+      ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
+      maxAttempts: location.maxAttempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : SECRET_READ_BOUNDS.maxAttempts),
+      // Without throwOnRequestTimeout the SDK only logs a request that outlives requestTimeout.
+      requestHandler: { connectionTimeout: SECRET_READ_BOUNDS.connectionTimeoutMs, requestTimeout: SECRET_READ_BOUNDS.requestTimeoutMs, throwOnRequestTimeout: true }
+    })
+    if (closed) client.destroy()
+    return { client, GetSecretValueCommand }
+  }
   return {
     read: async (stage, signal) => {
       const bound = AbortSignal.timeout(SECRET_READ_BOUNDS.totalMs)
       let output
       try {
+        const { client, GetSecretValueCommand } = await connect()
         output = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...(stage !== undefined ? { VersionStage: stage } : {}) }), { abortSignal: signal !== undefined ? AbortSignal.any([bound, signal]) : bound })
       } catch (err) {
         throw secretFetchError(err, secretId, stage)
       }
       return parseRdsSecret(output, secretId)
     },
-    close: () => { client.destroy() }
+    close: () => {
+      closed = true
+      client?.destroy()
+    }
   }
 }
 
