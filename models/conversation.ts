@@ -13,8 +13,8 @@ export interface ConversationAttributes {
   userId: string
   title: string | null
   status: ConversationStatus
-  created_at: Date
-  updated_at: Date
+  createdAt: Date
+  updatedAt: Date
   shareToken: string | null
   shareEnabled: boolean
 }
@@ -23,7 +23,7 @@ export interface ConversationAttributes {
 export type ConversationCreationAttributes = Pick<ConversationAttributes, 'userId'> & Partial<ConversationAttributes>
 
 // `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
-@Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at', indexes: [{ name: 'idx_conversations_user', fields: ['user_id'] }, { name: 'idx_conversations_share_token', fields: ['share_token'], unique: true }] })
+@Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'createdAt', updatedAt: 'updatedAt', indexes: [{ name: 'idx_conversations_user', fields: ['user_id'] }, { name: 'idx_conversations_share_token', fields: ['share_token'], unique: true }] })
 export class Conversation extends Model<ConversationAttributes, ConversationCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
@@ -44,10 +44,10 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
   })
   declare status: CreationOptional<ConversationStatus>
 
-  // The timestamp attribute is named by the table option (createdAt: 'created_at').
-  declare created_at: CreationOptional<Date>
+  // Timestamps are managed by Sequelize (table options); underscored maps them to created_at/updated_at.
+  declare createdAt: CreationOptional<Date>
 
-  declare updated_at: CreationOptional<Date>
+  declare updatedAt: CreationOptional<Date>
 
   @Column({ type: DataType.STRING(64), allowNull: true, unique: { name: 'idx_conversations_share_token', msg: 'shareToken is already used by another conversation (idx_conversations_share_token)' } })
   declare shareToken: string | null

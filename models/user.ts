@@ -16,11 +16,11 @@ export interface UserAttributes {
   organizationId: string | null
   ssoProvider: string | null
   ssoId: string | null
-  created_at: Date
+  createdAt: Date
   lastLogin: Date | null
 }
 
-/** What `User.create()` needs: the database fills `id` and `created_at`. */
+/** What `User.create()` needs: `id` and `createdAt` are filled on save. */
 export type UserCreationAttributes = Pick<UserAttributes, 'email' | 'name' | 'role'> & Partial<UserAttributes>
 
 /** Trims and lower-cases an email, the form in which `users.email` is stored and compared. */
@@ -29,7 +29,7 @@ export function normalizeEmail (email: string): string {
 }
 
 // `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
-@Table({ tableName: 'users', modelName: 'User', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false, indexes: [{ name: 'idx_users_email', fields: ['email'] }] })
+@Table({ tableName: 'users', modelName: 'User', underscored: true, timestamps: true, createdAt: 'createdAt', updatedAt: false, indexes: [{ name: 'idx_users_email', fields: ['email'] }] })
 export class User extends Model<UserAttributes, UserCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
@@ -57,8 +57,8 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.STRING(255), allowNull: true })
   declare ssoId: string | null
 
-  // The timestamp attribute is named by the table option (createdAt: 'created_at').
-  declare created_at: CreationOptional<Date>
+  // Timestamps are managed by Sequelize (table options); underscored maps them to created_at/updated_at.
+  declare createdAt: CreationOptional<Date>
 
   @Column({ type: DataType.DATE, allowNull: true })
   declare lastLogin: Date | null

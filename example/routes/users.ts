@@ -24,8 +24,8 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
     const user = await User.findByPk(request.params.id, { attributes: ['id'] })
     if (user === null) throw notFound('user')
     // idx_conversations_user serves the filter; a user has tens of conversations, not thousands.
-    const rows = await Conversation.findAll({ where: { userId: user.id }, order: [['updated_at', 'DESC']], raw: true })
-    return rows.map(c => ({ id: c.id, title: c.title, status: c.status, shareEnabled: c.shareEnabled, createdAt: c.created_at, updatedAt: c.updated_at }))
+    const rows = await Conversation.findAll({ where: { userId: user.id }, order: [['updatedAt', 'DESC']], raw: true })
+    return rows
   })
 
   // The database cascades to sessions, conversations and messages (ON DELETE CASCADE); the counts
