@@ -1,7 +1,8 @@
-import { BelongsTo, Column, DataType, ForeignKey, HasMany, Model, Table } from 'sequelize-typescript'
+import { BeforeBulkCreate, BelongsTo, Column, DataType, ForeignKey, HasMany, Model, Table } from 'sequelize-typescript'
 import type { CreationOptional, NonAttribute } from 'sequelize'
 import { User } from './user.js'
 import { Message } from './message.js'
+import { storableText, validateBulk } from './validation.js'
 
 /** Allowed `conversations.status` values (`check_conversation_status`). */
 export const CONVERSATION_STATUSES = ['active', 'archived'] as const
@@ -33,7 +34,7 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
   @Column({ type: DataType.UUID, allowNull: false })
   declare userId: string
 
-  @Column({ type: DataType.STRING(255), allowNull: true })
+  @Column({ type: DataType.STRING(255), allowNull: true, validate: { storable: storableText('title') } })
   declare title: string | null
 
   @Column({
@@ -49,7 +50,7 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
 
   declare updatedAt: CreationOptional<Date>
 
-  @Column({ type: DataType.STRING(64), allowNull: true, unique: { name: 'idx_conversations_share_token', msg: 'shareToken is already used by another conversation (idx_conversations_share_token)' } })
+  @Column({ type: DataType.STRING(64), allowNull: true, validate: { storable: storableText('shareToken') }, unique: { name: 'idx_conversations_share_token', msg: 'shareToken is already used by another conversation (idx_conversations_share_token)' } })
   declare shareToken: string | null
 
   @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
@@ -60,4 +61,9 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
 
   @HasMany(() => Message, { foreignKey: 'conversationId', onDelete: 'CASCADE', hooks: false })
   declare messages?: NonAttribute<Message[]>
+
+  @BeforeBulkCreate
+  static async storableHook (conversations: Conversation[]): Promise<void> {
+    await validateBulk(conversations, ['title', 'shareToken'])
+  }
 }

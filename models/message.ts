@@ -1,7 +1,8 @@
-import { BelongsTo, Column, DataType, ForeignKey, Model, Table } from 'sequelize-typescript'
-import { QueryTypes, type CreationOptional, type NonAttribute } from 'sequelize'
+import { BeforeBulkCreate, BelongsTo, Column, DataType, ForeignKey, Model, Table } from 'sequelize-typescript'
+import { QueryTypes, type CreationOptional, type ModelValidateOptions, type NonAttribute } from 'sequelize'
 import { Conversation } from './conversation.js'
 import { OptionsError } from '../lib/errors.js'
+import { readableCitations, validateBulk, validateCitations, validateDomains, storableText, wholeNumber } from './validation.js'
 import { RECENT_AFTER_SQL, RECENT_FIRST_SQL, decodeCursor, encodeCursor } from './recent-messages.js'
 
 /** Allowed `messages.role` values (`check_message_role`). */
@@ -60,7 +61,10 @@ export interface RecentMessagesPage {
   nextCursor: string | null
 }
 
-const nonNegativeTokens = { min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' }, isInt: { msg: 'token counts must be whole numbers' } }
+const nonNegativeTokens = (field: string): ModelValidateOptions => ({ wholeNumber: wholeNumber(field), min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' } })
+
+// What bulkCreate checks even with validate: false (see validateBulk).
+const STORABLE_FIELDS = ['content', 'citations', 'domains', 'feedbackScore', 'inputTokens', 'outputTokens']
 
 // `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
 @Table({ tableName: 'messages', modelName: 'Message', underscored: true, timestamps: true, createdAt: 'createdAt', updatedAt: false, indexes: [{ name: 'idx_messages_conversation', fields: ['conversation_id', 'created_at'] }] })
@@ -80,26 +84,39 @@ export class Message extends Model<MessageAttributes, MessageCreationAttributes>
   })
   declare role: MessageRole
 
-  @Column({ type: DataType.TEXT, allowNull: false })
+  @Column({ type: DataType.TEXT, allowNull: false, validate: { storable: storableText('content') } })
   declare content: string
 
-  @Column({ type: DataType.JSONB, allowNull: true })
+  /**
+   * At most CITATIONS_MAX_DEPTH levels and CITATIONS_MAX_BYTES of JSON; no NUL or lone surrogate.
+   * A deeper document written by SQL reads as null (see readableCitations).
+   */
+  @Column({
+    type: DataType.JSONB,
+    allowNull: true,
+    validate: { storable: validateCitations },
+    get (this: Message): Citations | null { return readableCitations(this.getDataValue('citations')) }
+  })
   declare citations: Citations | null
 
-  @Column({ type: DataType.ARRAY(DataType.TEXT), allowNull: true })
+  @Column({ type: DataType.ARRAY(DataType.TEXT), allowNull: true, validate: { storable: validateDomains } })
   declare domains: string[] | null
 
   @Column({
     type: DataType.SMALLINT,
     allowNull: true,
-    validate: { isIn: { args: [[...FEEDBACK_SCORES]], msg: 'feedback_score must be -1, 1 or null (check_message_feedback)' } }
+    validate: {
+      allowed (value: unknown): void {
+        if (value != null && !(FEEDBACK_SCORES as readonly unknown[]).includes(value)) throw new Error('feedbackScore must be -1, 1 or null (check_message_feedback)')
+      }
+    }
   })
   declare feedbackScore: FeedbackScore | null
 
-  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens })
+  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens('inputTokens') })
   declare inputTokens: number | null
 
-  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens })
+  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens('outputTokens') })
   declare outputTokens: number | null
 
   @Column({ type: DataType.DECIMAL(12, 6), allowNull: true })
@@ -111,13 +128,18 @@ export class Message extends Model<MessageAttributes, MessageCreationAttributes>
   @BelongsTo(() => Conversation, { foreignKey: 'conversationId', onDelete: 'CASCADE' })
   declare conversation?: NonAttribute<Conversation>
 
+  @BeforeBulkCreate
+  static async storableHook (messages: Message[]): Promise<void> {
+    await validateBulk(messages, STORABLE_FIELDS)
+  }
+
   /**
    * A page of a conversation's messages, newest first, as plain rows with the model's attribute
    * names: the hot read path of a chat UI. Keyset paging over (created_at, id), so every message
    * is returned exactly once however many share a timestamp; one query on
    * `idx_messages_conversation` and no model instances, because building them costs more than the
    * query itself (see the README's numbers). A cursor not issued here is a `ValidationError` on
-   * `cursor`.
+   * `cursor`. A `citations` document deeper than CITATIONS_MAX_DEPTH (written by SQL) reads as null.
    */
   static async recent (conversationId: string, options: RecentMessagesOptions = {}): Promise<RecentMessagesPage> {
     const limit = options.limit ?? 50
@@ -136,7 +158,10 @@ export class Message extends Model<MessageAttributes, MessageCreationAttributes>
     if (more) rows.length = limit
     const last = rows[rows.length - 1]
     const nextCursor = more && last !== undefined ? encodeCursor({ createdAt: `${last.cursorAt as string}Z`, id: last.id }) : null
-    for (const row of rows) delete row.cursorAt
+    for (const row of rows) {
+      delete row.cursorAt
+      if (row.citations !== null) row.citations = readableCitations(row.citations)
+    }
     return { messages: rows, nextCursor }
   }
 }

@@ -1,6 +1,7 @@
 import { BeforeBulkCreate, BeforeBulkDestroy, BeforeBulkUpdate, BeforeCount, BeforeFind, BeforeSave, BeforeValidate, Column, DataType, HasMany, Model, Table } from 'sequelize-typescript'
 import { Op, type Model as SequelizeModel, type Attributes, type CreationAttributes, type CreationOptional, type FindOrCreateOptions, type ModelStatic, type NonAttribute, type WhereOptions } from 'sequelize'
 import { Session } from './session.js'
+import { storableText, validateBulk } from './validation.js'
 import { Conversation } from './conversation.js'
 
 /** Allowed `users.role` values; the database enforces the same list (`check_user_role`). */
@@ -77,7 +78,7 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.STRING(255), allowNull: false, unique: { name: 'uq_users_email', msg: 'email is already registered (uq_users_email)' }, validate: { isEmail: { msg: 'email must be a valid email address' } } })
   declare email: string
 
-  @Column({ type: DataType.STRING(255), allowNull: false, validate: { notEmpty: { msg: 'name must not be empty' } } })
+  @Column({ type: DataType.STRING(255), allowNull: false, validate: { notEmpty: { msg: 'name must not be empty' }, storable: storableText('name') } })
   declare name: string
 
   @Column({
@@ -90,10 +91,10 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.UUID, allowNull: true })
   declare organizationId: string | null
 
-  @Column({ type: DataType.STRING(50), allowNull: true })
+  @Column({ type: DataType.STRING(50), allowNull: true, validate: { storable: storableText('ssoProvider') } })
   declare ssoProvider: string | null
 
-  @Column({ type: DataType.STRING(255), allowNull: true })
+  @Column({ type: DataType.STRING(255), allowNull: true, validate: { storable: storableText('ssoId') } })
   declare ssoId: string | null
 
   // Timestamps are managed by Sequelize (table options); underscored maps them to created_at/updated_at.
@@ -117,8 +118,9 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   }
 
   @BeforeBulkCreate
-  static normalizeEmailsHook (users: User[]): void {
+  static async normalizeEmailsHook (users: User[]): Promise<void> {
     for (const user of users) User.normalizeEmailHook(user)
+    await validateBulk(users, ['name', 'ssoProvider', 'ssoId'])
   }
 
   // Lookups compare in the stored form too, so `findOne({ where: { email: ' A@B.org' } })` finds

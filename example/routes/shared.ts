@@ -36,9 +36,10 @@ export async function sharedRoutes (app: FastifyInstance): Promise<void> {
       where: { conversationId: conversation.id, role: SHARED_ROLES },
       attributes: ['id', 'role', 'content', 'citations', 'domains', 'feedbackScore', 'createdAt'],
       order: [['createdAt', 'ASC'], ['id', 'ASC']],
-      limit: SHARED_MESSAGE_LIMIT,
-      raw: true
+      limit: SHARED_MESSAGE_LIMIT
     })
-    return { title: conversation.title, createdAt: conversation.createdAt, messages }
+    // Instances, not raw rows: the model's getters apply (a citations document too deep to
+    // serialise reads as null rather than failing the page).
+    return { title: conversation.title, createdAt: conversation.createdAt, messages: messages.map(m => m.get({ plain: true })) }
   })
 }
