@@ -4,6 +4,7 @@ import { createTestDatabase } from '../lib/testing/database.js'
 import { benchStartup } from './startup.js'
 import { benchRequests } from './requests.js'
 import { benchWrites } from './writes.js'
+import { benchPaging } from './paging.js'
 import { generateDataset } from './dataset.js'
 import { benchScale } from './scale.js'
 import { benchFixtures } from './fixtures.js'
@@ -27,6 +28,14 @@ try {
       figures.push(...await benchWrites(writesDb.url))
     } finally {
       await writesDb.drop()
+    }
+  }
+  if (wanted('paging')) {
+    const pagingDb = await createTestDatabase()
+    try {
+      figures.push(...await benchPaging(pagingDb.url))
+    } finally {
+      await pagingDb.drop()
     }
   }
   if (wanted('fixtures')) figures.push(...await benchFixtures())
