@@ -61,7 +61,11 @@ export interface RecentMessagesPage {
   nextCursor: string | null
 }
 
-const nonNegativeTokens = (field: string): ModelValidateOptions => ({ wholeNumber: wholeNumber(field), min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' } })
+const nonNegativeTokens = (field: string): ModelValidateOptions => ({
+  wholeNumber: wholeNumber(field),
+  min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' },
+  max: { args: [2_147_483_647] as const, msg: 'token counts must be <= 2147483647 (integer column)' }
+})
 
 // What bulkCreate checks even with validate: false (see validateBulk).
 const STORABLE_FIELDS = ['content', 'citations', 'domains', 'feedbackScore', 'inputTokens', 'outputTokens']

@@ -108,6 +108,7 @@ const cases: Case[] = [
   ['domains a string', () => msg({ domains: 'math' }), /domains must be an array of strings or null/],
   ['output tokens true', () => msg({ outputTokens: true }), /outputTokens must be a whole number/],
   ['input tokens a string', () => msg({ inputTokens: '12' }), /inputTokens must be a whole number/],
+  ['tokens beyond the integer column', () => msg({ outputTokens: 2_147_483_648 }), /token counts must be <= 2147483647/],
   ['feedback true', () => msg({ feedbackScore: true }), /feedbackScore must be -1, 1 or null/],
   ['NUL in a title', () => Conversation.create({ userId: owner.id, title: NUL }), /title must not contain NUL/],
   ['lone surrogate in a title', () => Conversation.create({ userId: owner.id, title: LONE }), /title must be well-formed Unicode/],
