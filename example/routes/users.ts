@@ -24,8 +24,13 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
     const user = await User.findByPk(request.params.id, { attributes: ['id'] })
     if (user === null) throw notFound('user')
     // idx_conversations_user serves the filter; a user has tens of conversations, not thousands.
-    const rows = await Conversation.findAll({ where: { userId: user.id }, order: [['updatedAt', 'DESC']], raw: true })
-    return rows
+    // Only the listed attributes are read (the share token stays in the database).
+    return await Conversation.findAll({
+      where: { userId: user.id },
+      attributes: ['id', 'title', 'status', 'shareEnabled', 'createdAt', 'updatedAt'],
+      order: [['updatedAt', 'DESC']],
+      raw: true
+    })
   })
 
   // The database cascades to sessions, conversations and messages (ON DELETE CASCADE). The counts
