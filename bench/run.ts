@@ -3,6 +3,8 @@ import os from 'node:os'
 import { createTestDatabase } from '../lib/testing/database.js'
 import { benchStartup } from './startup.js'
 import { benchRequests } from './requests.js'
+import { benchWrites } from './writes.js'
+import { benchPaging } from './paging.js'
 import { generateDataset } from './dataset.js'
 import { benchScale } from './scale.js'
 import { benchFixtures } from './fixtures.js'
@@ -19,6 +21,22 @@ try {
   if (wanted('requests')) {
     await generateDataset(db.url, { users: 100, conversations: 1_000, messages: 100_000 })
     figures.push(...await benchRequests(db.url))
+  }
+  if (wanted('writes')) {
+    const writesDb = await createTestDatabase()
+    try {
+      figures.push(...await benchWrites(writesDb.url))
+    } finally {
+      await writesDb.drop()
+    }
+  }
+  if (wanted('paging')) {
+    const pagingDb = await createTestDatabase()
+    try {
+      figures.push(...await benchPaging(pagingDb.url))
+    } finally {
+      await pagingDb.drop()
+    }
   }
   if (wanted('fixtures')) figures.push(...await benchFixtures())
   if (wanted('embedded')) figures.push(...await benchEmbedded())

@@ -7,7 +7,7 @@ export interface SessionAttributes {
   id: string
   userId: string
   expiresAt: Date
-  created_at: Date
+  createdAt: Date
   lastAccessedAt: Date
 }
 
@@ -15,7 +15,7 @@ export interface SessionAttributes {
 export type SessionCreationAttributes = Pick<SessionAttributes, 'userId' | 'expiresAt'> & Partial<SessionAttributes>
 
 // `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
-@Table({ tableName: 'sessions', modelName: 'Session', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false, indexes: [{ name: 'idx_sessions_user_id', fields: ['user_id'] }, { name: 'idx_sessions_expires_at', fields: ['expires_at'] }] })
+@Table({ tableName: 'sessions', modelName: 'Session', underscored: true, timestamps: true, createdAt: 'createdAt', updatedAt: false, indexes: [{ name: 'idx_sessions_user_id', fields: ['user_id'] }, { name: 'idx_sessions_expires_at', fields: ['expires_at'] }] })
 export class Session extends Model<SessionAttributes, SessionCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
@@ -28,8 +28,8 @@ export class Session extends Model<SessionAttributes, SessionCreationAttributes>
   @Column({ type: DataType.DATE, allowNull: false })
   declare expiresAt: Date
 
-  // The timestamp attribute is named by the table option (createdAt: 'created_at').
-  declare created_at: CreationOptional<Date>
+  // Timestamps are managed by Sequelize (table options); underscored maps them to created_at/updated_at.
+  declare createdAt: CreationOptional<Date>
 
   @Column({ type: DataType.DATE, allowNull: false, defaultValue: DataType.NOW })
   declare lastAccessedAt: CreationOptional<Date>
