@@ -22,7 +22,7 @@ export interface OpenedDatabase {
  */
 export async function openDatabase (options: ResolvedOptions, log: Logger): Promise<OpenedDatabase> {
   // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
-  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
+  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
   try {
     const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log)
     const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })

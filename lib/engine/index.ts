@@ -3,6 +3,7 @@ import { lockDataDirectory, type LockedDirectory } from './data-directory.js'
 import { openPGlite, type EmbeddedPGlite } from './open-pglite.js'
 import { parseEmbeddedUrl } from './url.js'
 import { WireServer, type WireServerStats } from './wire-server.js'
+import { EmbeddedEngineError } from './errors.js'
 
 export { EmbeddedEngineError, type EmbeddedErrorCode } from './errors.js'
 export { parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
@@ -36,6 +37,12 @@ export interface StartEmbeddedOptions {
   snapshotDir?: string | false
   /** Base of relative `pglite://<directory>` paths. Default `process.cwd()`. */
   cwd?: string
+  /**
+   * The app's `statementTimeoutMs`: anything above 0 is refused, because PGlite accepts
+   * `SET statement_timeout` but never enforces it (its WebAssembly build has no timer to
+   * interrupt a statement), and a bound that silently does not exist is worse than none.
+   */
+  statementTimeoutMs?: number
 }
 
 /** Default of {@link StartEmbeddedOptions.idleInTransactionWaitMs}. */
@@ -54,6 +61,7 @@ export function isEmbeddedUrl (url: string | undefined): url is string {
 export async function startEmbedded (url: string, log: Logger, options: StartEmbeddedOptions = {}): Promise<EmbeddedServer> {
   const started = performance.now()
   const target = parseEmbeddedUrl(url, options.cwd)
+  refuseUnenforceable(options)
   const directory = target.kind === 'directory' ? await lockDataDirectory(target.path) : undefined
   let db: EmbeddedPGlite | undefined
   try {
@@ -80,6 +88,11 @@ export async function startEmbedded (url: string, log: Logger, options: StartEmb
     await directory?.release()
     throw err
   }
+}
+
+function refuseUnenforceable (options: StartEmbeddedOptions): void {
+  if (options.statementTimeoutMs === undefined || options.statementTimeoutMs <= 0) return
+  throw new EmbeddedEngineError('ERR_COACH_DB_EMBEDDED_OPTION', `statementTimeoutMs (${options.statementTimeoutMs}) is not enforced by the embedded PGlite engine: PGlite accepts statement_timeout but cannot interrupt a running statement. Leave statementTimeoutMs unset (or 0) for pglite:// URLs; it applies to PostgreSQL.`)
 }
 
 // Socket server first (no new statements), then PGlite (flushes a directory to disk), then the lock.
