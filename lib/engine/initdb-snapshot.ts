@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { PGlite } from '@electric-sql/pglite'
+import type { PGliteHandle } from './pglite-handle.js'
 import { LOCK_FILE } from './data-directory.js'
 
 /**
@@ -21,7 +21,7 @@ export async function readInitdbSnapshot (dir: string = SNAPSHOT_DIR): Promise<B
 }
 
 /** Saves a fresh, untouched cluster for later starts. Best effort: a failure only costs time. */
-export async function saveInitdbSnapshot (db: PGlite, dir: string = SNAPSHOT_DIR): Promise<void> {
+export async function saveInitdbSnapshot (db: PGliteHandle, dir: string = SNAPSHOT_DIR): Promise<void> {
   try {
     const dump = await db.dumpDataDir('none')
     await mkdir(dir, { recursive: true })
