@@ -30,7 +30,7 @@ export interface OpenStartup {
 export async function openDatabase (options: ResolvedOptions, log: Logger, startup: OpenStartup = {}): Promise<OpenedDatabase> {
   const { signal, step } = startup
   // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
-  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
+  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
   try {
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
     const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
