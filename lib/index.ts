@@ -11,3 +11,4 @@ export type { DownOptions, MigrationContext, MigrationFn, MigrationModule, Migra
 export * from '../models/index.js'
 export { checkSchema, diffSchemas, type SchemaCheck } from './drift/index.js'
 export { jsonbPath, type JsonbPathStep, type JsonbPathType } from './fixtures/jsonb-path.js'
+export type { IsolationLevel, RequestTransactionOptions } from './request-transaction.js'

@@ -9,6 +9,7 @@ import { Migrator } from './migrator/migrator.js'
 import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDb, CoachDbOptions } from './types.js'
 import { openDatabase } from './connection/open.js'
+import { registerRequestTransactions } from './request-transaction.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,6 +33,7 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     })
     if (options.migrate) await migrator.up()
     fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
+    registerRequestTransactions(fastify, sequelize)
   } catch (err) {
     await opened?.close()
     throw err
