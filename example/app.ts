@@ -31,7 +31,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true } }
   })
   try {
-    await app.register(dbPlugin, { migrate: true, ...options.db, connectionString: options.connectionString })
+    await app.register(dbPlugin, { migrate: true, healthRoutes: true, ...options.db, connectionString: options.connectionString })
     registerErrorHandler(app)
     await app.register(healthRoutes)
     await app.register(userRoutes)

@@ -11,4 +11,5 @@ export type { DownOptions, MigrationContext, MigrationFn, MigrationModule, Migra
 export * from '../models/index.js'
 export { checkSchema, diffSchemas, type SchemaCheck } from './drift/index.js'
 export { jsonbPath, type JsonbPathStep, type JsonbPathType } from './fixtures/jsonb-path.js'
+export type { DatabaseHealth, HealthCheckOptions, HealthRoutesOptions, PoolFigures } from './health.js'
 export type { IsolationLevel, RequestTransactionOptions } from './request-transaction.js'

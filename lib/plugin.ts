@@ -10,6 +10,7 @@ import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDb, CoachDbOptions } from './types.js'
 import { openDatabase } from './connection/open.js'
 import { registerRequestTransactions } from './request-transaction.js'
+import { createHealthCheck, registerHealthRoutes } from './health.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,8 +33,10 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
       log
     })
     if (options.migrate) await migrator.up()
-    fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
+    const health = createHealthCheck(sequelize, migrator, options.healthTimeoutMs)
+    fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator, health))
     registerRequestTransactions(fastify, sequelize)
+    if (options.healthRoutes !== false) registerHealthRoutes(fastify, health, options.healthRoutes)
   } catch (err) {
     await opened?.close()
     throw err
@@ -67,7 +70,7 @@ function bindModels (sequelize: Sequelize): Models {
 
 // The decorator is often logged or inspected while debugging; Sequelize's config holds the
 // password, so inspection shows only what is safe.
-function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrator): CoachDb {
+function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrator, health: CoachDb['health']): CoachDb {
   const summary = (): string => {
     const { host, port, database, username } = sequelize.config
     return `CoachDb { ${username}@${host}:${port}/${database}, models: ${Object.keys(models).join(', ')} }`
@@ -76,6 +79,7 @@ function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrat
     sequelize,
     models,
     migrator,
+    health,
     toString: summary,
     toJSON: summary,
     [inspect.custom]: summary

@@ -95,7 +95,8 @@ t.test('findOrCreate and nested sequelize.transaction() become savepoints: no se
   const app = await build(t, app => {
     app.post('/nested', { config: { transaction: true } }, async (_request, reply) => {
       const { User } = app.db.models
-      const [user] = await User.findOrCreate({ where: { email: email('n') }, defaults: { name: 'nested', role: 'coach' } })
+      const address = email('n')
+      const [user] = await User.findOrCreate({ where: { email: address }, defaults: { email: address, name: 'nested', role: 'coach' } })
       await app.db.sequelize.transaction(async () => {
         await User.update({ name: 'nested-renamed' }, { where: { id: user.id } })
       })
