@@ -5,6 +5,7 @@ import type { MigrationLockMode } from './migrator/types.js'
 import { DEFAULT_LOCK_TIMEOUT } from './migrator/migrator.js'
 import { DEFAULT_CONNECT_TIMEOUT_MS } from './connection/create-sequelize.js'
 import { DEFAULT_HEALTH_TIMEOUT_MS, type HealthRoutesOptions } from './health.js'
+import { DEFAULT_SESSION_CLEANUP, type SessionCleanupOptions } from './session-cleanup.js'
 
 /** Options after validation and defaults; environment variables already folded in. */
 export interface ResolvedOptions {
@@ -30,6 +31,7 @@ export interface ResolvedOptions {
   /** `false`, or where the readiness and liveness routes go. */
   healthRoutes: Required<HealthRoutesOptions> | false
   healthTimeoutMs: number
+  sessionCleanup: Required<SessionCleanupOptions> | false
 }
 
 export const DEFAULT_POOL: Required<PoolOptions> = { max: 20, min: 0, acquire: 30_000, idle: 10_000 }
@@ -40,7 +42,7 @@ const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
   'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs',
   'migrationLock', 'lockTimeout', 'acceptEditedMigrations',
-  'healthRoutes', 'healthTimeoutMs'
+  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup'
 ]
 
 const LOCK_MODES = ['wait', 'skip', 'fail'] as const
@@ -94,7 +96,8 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? DEFAULT_LOCK_TIMEOUT,
     acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false,
     healthRoutes: resolveHealthRoutes(opts.healthRoutes),
-    healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS
+    healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS,
+    sessionCleanup: resolveSessionCleanup(opts.sessionCleanup)
   }
 }
 
@@ -112,6 +115,17 @@ function resolveHealthRoutes (value: unknown): Required<HealthRoutesOptions> | f
   const prefix = optionalString(routes, 'prefix') ?? '/health'
   if (!prefix.startsWith('/')) throw new OptionsError('Option "healthRoutes.prefix" must start with "/" (e.g. "/health").')
   return { prefix }
+}
+
+function resolveSessionCleanup (value: unknown): Required<SessionCleanupOptions> | false {
+  if (value === undefined || value === false) return false
+  if (value === true) return { ...DEFAULT_SESSION_CLEANUP }
+  const cleanup = objectOption(value, 'sessionCleanup', ['intervalMs', 'batchSize', 'maxBatchesPerRun'], ', true or false')
+  return {
+    intervalMs: optionalInteger(cleanup, 'intervalMs', 1, 'sessionCleanup.') ?? DEFAULT_SESSION_CLEANUP.intervalMs,
+    batchSize: optionalInteger(cleanup, 'batchSize', 1, 'sessionCleanup.') ?? DEFAULT_SESSION_CLEANUP.batchSize,
+    maxBatchesPerRun: optionalInteger(cleanup, 'maxBatchesPerRun', 1, 'sessionCleanup.') ?? DEFAULT_SESSION_CLEANUP.maxBatchesPerRun
+  }
 }
 
 function resolveMigrationLock (value: unknown): MigrationLockMode | false {

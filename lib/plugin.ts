@@ -11,6 +11,7 @@ import type { CoachDb, CoachDbOptions } from './types.js'
 import { openDatabase } from './connection/open.js'
 import { registerRequestTransactions } from './request-transaction.js'
 import { createHealthCheck, registerHealthRoutes } from './health.js'
+import { registerSessionCleanup } from './session-cleanup.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,6 +38,7 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator, health))
     registerRequestTransactions(fastify, sequelize)
     if (options.healthRoutes !== false) registerHealthRoutes(fastify, health, options.healthRoutes)
+    if (options.sessionCleanup !== false) registerSessionCleanup(fastify, sequelize, fastify.db.models.Session, options.sessionCleanup, log)
   } catch (err) {
     await opened?.close()
     throw err

@@ -3,6 +3,7 @@ import type { Models } from '../models/index.js'
 import type { Migrator } from './migrator/migrator.js'
 import type { MigrationLockMode } from './migrator/types.js'
 import type { DatabaseHealth, HealthCheckOptions, HealthRoutesOptions } from './health.js'
+import type { SessionCleanupOptions } from './session-cleanup.js'
 
 /** Connection pool settings, passed to Sequelize's pool. */
 export interface PoolOptions {
@@ -73,6 +74,11 @@ export interface CoachDbOptions {
   healthRoutes?: boolean | HealthRoutesOptions
   /** Longest one `app.db.health()` check may take, in ms. Default 2000. */
   healthTimeoutMs?: number
+  /**
+   * Delete expired sessions in the background (`Session.purgeExpired`), on one replica at a time
+   * (the others skip), stopping on `app.close()`. `true` for the defaults. Default `false`.
+   */
+  sessionCleanup?: boolean | SessionCleanupOptions
 }
 
 /** What the plugin decorates Fastify with: `fastify.db`. */
