@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { QueryTypes } from 'sequelize'
+import { Sequelize } from 'sequelize-typescript'
 import dbPlugin, { type CoachDbOptions } from '../lib/index.js'
 import { isolateEachTest } from '../lib/testing/index.js'
 import { poolFigures } from '../lib/connection/sequelize-internals.js'
@@ -168,19 +169,23 @@ t.test('two apps in one process do not interfere', async t => {
     return await reply.code(201).send()
   })
   await b.ready()
+  // A Sequelize the plugin does not manage: Sequelize's CLS is process-wide, yet it must not join.
+  const unmanaged = new Sequelize(other.url, { logging: false })
+  t.teardown(async () => { await unmanaged.close() })
   const a = await build(t, app => {
     app.post('/a-calls-b', { config: { transaction: true } }, async () => {
       await app.db.models.User.create({ email: email('a'), name: 'a-app', role: 'coach' })
       // App B's model, called while app A's transaction is current: B's own pool, not A's connection.
       await b.db.models.User.create({ email: email('b'), name: 'b-direct', role: 'coach' })
       await b.inject({ method: 'POST', url: '/b-write' })
+      await unmanaged.query("INSERT INTO users (email, name, role) VALUES ($1, 'b-unmanaged', 'coach')", { bind: [email('u')] })
       throw new Error('A fails after B wrote')
     })
   })
   t.equal((await a.inject({ method: 'POST', url: '/a-calls-b' })).statusCode, 500)
   t.equal(await usersNamed('a-app'), 0, 'A rolled back')
   const inB = await queryRows<{ name: string }>(other.url, "SELECT name FROM users WHERE name LIKE 'b-%' ORDER BY name")
-  t.same(inB.map(r => r.name), ['b-app', 'b-direct'], 'B\'s writes are B\'s: committed on B\'s database')
+  t.same(inB.map(r => r.name), ['b-app', 'b-direct', 'b-unmanaged'], 'B\'s writes (and the unmanaged Sequelize\'s) are committed on B\'s database')
 })
 
 t.test('config.transaction is checked when the route is declared', async t => {
