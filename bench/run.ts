@@ -9,6 +9,7 @@ import { generateDataset } from './dataset.js'
 import { benchScale } from './scale.js'
 import { benchFixtures } from './fixtures.js'
 import { benchEmbedded } from './embedded.js'
+import { benchSessionPurge } from './session-purge.js'
 import { printTable, type Figure } from './stats.js'
 
 const sections = new Set(process.argv.slice(2))
@@ -40,6 +41,14 @@ try {
   }
   if (wanted('fixtures')) figures.push(...await benchFixtures())
   if (wanted('embedded')) figures.push(...await benchEmbedded())
+  if (wanted('purge')) {
+    const purgeDb = await createTestDatabase()
+    try {
+      figures.push(...await benchSessionPurge(purgeDb.url, { batchSize: Number(process.env.BENCH_PURGE_BATCH ?? 1000) }))
+    } finally {
+      await purgeDb.drop()
+    }
+  }
   if (wanted('scale')) {
     const scaleDb = await createTestDatabase()
     try {

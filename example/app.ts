@@ -28,7 +28,7 @@ export async function buildExampleApp (options: ExampleAppOptions): Promise<Fast
   })
   app.setValidatorCompiler(validatorCompiler)
   try {
-    await app.register(dbPlugin, { migrate: true, ...options.db, connectionString: options.connectionString })
+    await app.register(dbPlugin, { migrate: true, healthRoutes: true, ...options.db, connectionString: options.connectionString })
     registerErrorHandler(app)
     await app.register(healthRoutes)
     await app.register(userRoutes)

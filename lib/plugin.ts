@@ -10,6 +10,9 @@ import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDb, CoachDbOptions } from './types.js'
 import { openDatabase } from './connection/open.js'
 import { startupBudgetMs, stepWatchingLogger, withinStartupBudget } from './startup-budget.js'
+import { registerRequestTransactions } from './request-transaction.js'
+import { createHealthCheck, registerHealthRoutes } from './health.js'
+import { registerSessionCleanup } from './session-cleanup.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -48,7 +51,16 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
       throw err
     }
   }, async ({ opened }) => { await opened?.close() })
-  fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
+  try {
+    const health = createHealthCheck(sequelize, migrator, options.healthTimeoutMs)
+    fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator, health))
+    registerRequestTransactions(fastify, sequelize)
+    if (options.healthRoutes !== false) registerHealthRoutes(fastify, health, options.healthRoutes)
+    if (options.sessionCleanup !== false) registerSessionCleanup(fastify, sequelize, fastify.db.models.Session, options.sessionCleanup, log)
+  } catch (err) {
+    await opened?.close()
+    throw err
+  }
   // Close only what this plugin opened: a Sequelize passed in belongs to its owner.
   if (opened !== undefined) {
     fastify.addHook('onClose', async () => {
@@ -78,7 +90,7 @@ function bindModels (sequelize: Sequelize): Models {
 
 // The decorator is often logged or inspected while debugging; Sequelize's config holds the
 // password, so inspection shows only what is safe.
-function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrator): CoachDb {
+function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrator, health: CoachDb['health']): CoachDb {
   const summary = (): string => {
     const { host, port, database, username } = sequelize.config
     return `CoachDb { ${username}@${host}:${port}/${database}, models: ${Object.keys(models).join(', ')} }`
@@ -87,6 +99,7 @@ function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrat
     sequelize,
     models,
     migrator,
+    health,
     toString: summary,
     toJSON: summary,
     [inspect.custom]: summary
