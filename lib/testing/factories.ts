@@ -13,7 +13,7 @@ export type SessionBuild = Pick<SessionAttributes, 'id' | 'userId' | 'expiresAt'
 /** What `factories.conversation.build()` returns. */
 export type ConversationBuild = Pick<ConversationAttributes, 'id' | 'userId' | 'title' | 'status' | 'shareToken' | 'shareEnabled'>
 /** What `factories.message.build()` returns. */
-export type MessageBuild = Omit<MessageAttributes, 'created_at'>
+export type MessageBuild = Omit<MessageAttributes, 'createdAt'>
 
 // Sequences restart with the process, but a database may outlive it (a dev database, a file that
 // reruns): a per-process tag keeps emails and share tokens unique across runs as well.
