@@ -100,12 +100,38 @@ export class Migrator {
       throw new OptionsError(`down: step must be a whole number >= 1 (got ${String(options.step)}).`)
     }
     const names = await this.locked(async () => {
-      const reverted = await this.unwrap(() => this.umzug.down(
-        options.to !== undefined ? { to: options.to } : { step: options.step ?? 1 }
-      ))
-      return reverted.map(m => m.name)
+      // What to revert comes from the meta table (the database's own history), never from the
+      // files that happen to be on disk: a folder left out must not shift `down` onto another
+      // migration. The files are only looked up, and every one must be found before anything runs.
+      const targets = this.toRevert(await this.storage.rows(), options)
+      const files = new Map((await discoverMigrations(this.migrationsDir)).map(file => [file.name, file]))
+      const missing = targets.filter(name => !files.has(name))
+      if (missing.length > 0) throw this.missingFiles(missing)
+      for (const name of targets) await this.run(files.get(name) as MigrationFile, 'down')
+      return targets
     })
+    if (names !== undefined && names.length > 0) this.log.info({ reverted: names }, `reverted ${names.length} migration(s)`)
     return names ?? []
+  }
+
+  // Applied migrations, last applied first, that `down` reverts for these options.
+  private toRevert (rows: AppliedMigration[], options: DownOptions): string[] {
+    const newestFirst = [...rows]
+      .sort((a, b) => a.executedAt.getTime() - b.executedAt.getTime() || a.name.localeCompare(b.name))
+      .reverse()
+      .map(row => row.name)
+    if (options.to === 0) return newestFirst
+    if (options.to !== undefined) {
+      const index = newestFirst.indexOf(options.to)
+      if (index === -1) throw new OptionsError(`down: migration "${options.to}" is not applied, so there is nothing to revert to. Run "coach-db status" to list migration names.`)
+      return newestFirst.slice(0, index + 1)
+    }
+    return newestFirst.slice(0, options.step ?? 1)
+  }
+
+  private missingFiles (missing: string[]): MigrationError {
+    const folders = (typeof this.migrationsDir === 'string' ? [this.migrationsDir] : this.migrationsDir).join(', ')
+    return new MigrationError(missing[0] as string, `Cannot revert ${missing.join(', ')}: ${this.storage.tableName} says ${missing.length === 1 ? 'it was' : 'they were'} applied, but no file for ${missing.length === 1 ? 'it' : 'them'} was found in ${folders}. Nothing was reverted. Add the folder that holds ${missing.length === 1 ? 'it' : 'them'} (COACH_DB_MIGRATIONS_DIR, or the plugin's migrationsDir) and run again.`, { code: 'ERR_COACH_DB_MIGRATION_MISSING' })
   }
 
   /**
