@@ -43,16 +43,17 @@ export const TEMPLATES: Record<MigrationFlavour, (importFrom: string, descriptio
 export const create: CliCommand = {
   name: 'create',
   summary: 'scaffold migrations/<UTC timestamp>_<description>.js (.cjs, .ts)',
-  usage: 'coach-db create <description> [--dir DIR]',
+  usage: 'coach-db create <description> [--dir DIR] [--json]',
   help: [
     '  <description>  words for the file name, e.g. "add message embedding" → add_message_embedding',
     '  --dir DIR      where to write it (default: the last folder of COACH_DB_MIGRATIONS_DIR; else',
     '                 ./migrations, or this package\'s migrations/ in a checkout of it)',
+    '  --json         print {"created": path, "readByUp": true|false} instead of text',
     '',
     'Writes .ts in a checkout of this package (its CLI runs on tsx). In an app, JavaScript with JSDoc',
     'types that plain Node loads: .js (export) when its package.json has "type": "module", else .cjs.'
   ].join('\n'),
-  options: { dir: { type: 'string' } },
+  options: { dir: { type: 'string' }, json: { type: 'boolean' } },
   run: async (ctx) => {
     const description = toSnakeCase(ctx.positionals.join(' '))
     if (description === '') {
@@ -71,8 +72,13 @@ export const create: CliCommand = {
       return EXIT.FAILED
     }
     await writeFile(file, TEMPLATES[flavour](importFrom, description), { flag: 'wx' })
+    const readByUp = read.some(folder => resolve(folder) === dir)
+    if (ctx.values.json === true) {
+      ctx.out(JSON.stringify({ created: file, readByUp }))
+      return EXIT.OK
+    }
     ctx.out(`created ${file}`)
-    if (!read.some(folder => resolve(folder) === dir)) {
+    if (!readByUp) {
       ctx.out(`note: "coach-db up" reads ${read.join(', ')}; to run this migration too, set COACH_DB_MIGRATIONS_DIR=${[...read, dir].join(delimiter)} (and the plugin's migrationsDir to the same folders).`)
     }
     return EXIT.OK
