@@ -5,7 +5,8 @@ import type { Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import { MigrationError, OptionsError } from '../errors.js'
 import { silentLogger, type Logger } from '../connection/logger.js'
-import { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from './discover.js'
+import { discoverMigrations } from './discover.js'
+import { defaultMigrationFolders } from './folders.js'
 import { SchemaMigrationsStorage } from './storage.js'
 import { MigrationLock } from './lock.js'
 import { migrationChecksum } from './checksum.js'
@@ -30,7 +31,8 @@ export interface DownOptions {
  */
 export class Migrator {
   readonly sequelize: Sequelize
-  readonly migrationsDir: string | readonly string[]
+  private readonly migrationsDir: string | readonly string[] | undefined
+  private folderList: Promise<readonly string[]> | undefined
   readonly storage: SchemaMigrationsStorage
   readonly umzug: Umzug<{ sequelize: Sequelize }>
   private readonly log: Logger
@@ -43,14 +45,14 @@ export class Migrator {
 
   constructor (sequelize: Sequelize, options: MigratorOptions & { log?: Logger } = {}) {
     this.sequelize = sequelize
-    this.migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR
+    this.migrationsDir = options.migrationsDir
     this.log = options.log ?? silentLogger()
     this.lockMode = options.lock ?? 'wait'
     this.lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT
     this.acceptEdited = options.acceptEdited ?? false
     this.storage = new SchemaMigrationsStorage(sequelize, options.tableName ?? DEFAULT_META_TABLE)
     this.umzug = new Umzug({
-      migrations: async () => (await discoverMigrations(this.migrationsDir)).map(file => this.runnable(file)),
+      migrations: async () => (await this.discover()).map(file => this.runnable(file)),
       context: { sequelize },
       storage: this.storage,
       logger: undefined
@@ -89,7 +91,7 @@ export class Migrator {
     const rows = await this.storage.rowsIfExists()
     if (rows === undefined) return false
     const applied = new Set(rows.map(row => row.name))
-    const files = await discoverMigrations(this.migrationsDir)
+    const files = await this.discover()
     if (files.some(file => !applied.has(file.name))) return false
     return (await this.editedAmong(rows, files)).length === 0 || this.acceptEdited
   }
@@ -104,9 +106,9 @@ export class Migrator {
       // files that happen to be on disk: a folder left out must not shift `down` onto another
       // migration. The files are only looked up, and every one must be found before anything runs.
       const targets = this.toRevert(await this.storage.rows(), options)
-      const files = new Map((await discoverMigrations(this.migrationsDir)).map(file => [file.name, file]))
+      const files = new Map((await this.discover()).map(file => [file.name, file]))
       const missing = targets.filter(name => !files.has(name))
-      if (missing.length > 0) throw this.missingFiles(missing)
+      if (missing.length > 0) throw this.missingFiles(missing, (await this.folders()).join(', '))
       for (const name of targets) await this.run(files.get(name) as MigrationFile, 'down')
       return targets
     })
@@ -129,9 +131,23 @@ export class Migrator {
     return newestFirst.slice(0, options.step ?? 1)
   }
 
-  private missingFiles (missing: string[]): MigrationError {
-    const folders = (typeof this.migrationsDir === 'string' ? [this.migrationsDir] : this.migrationsDir).join(', ')
+  private missingFiles (missing: string[], folders: string): MigrationError {
     return new MigrationError(missing[0] as string, `Cannot revert ${missing.join(', ')}: ${this.storage.tableName} says ${missing.length === 1 ? 'it was' : 'they were'} applied, but no file for ${missing.length === 1 ? 'it' : 'them'} was found in ${folders}. Nothing was reverted. Add the folder that holds ${missing.length === 1 ? 'it' : 'them'} (COACH_DB_MIGRATIONS_DIR, or the plugin's migrationsDir) and run again.`, { code: 'ERR_COACH_DB_MIGRATION_MISSING' })
+  }
+
+  /**
+   * The folders read, in order: `migrationsDir` when given, else the package's own migrations
+   * followed by the app's folder declared in its package.json (see {@link defaultMigrationFolders}).
+   */
+  async folders (): Promise<readonly string[]> {
+    this.folderList ??= this.migrationsDir !== undefined
+      ? Promise.resolve(typeof this.migrationsDir === 'string' ? [this.migrationsDir] : this.migrationsDir)
+      : defaultMigrationFolders().then(found => found.dirs)
+    return await this.folderList
+  }
+
+  private async discover (): Promise<MigrationFile[]> {
+    return await discoverMigrations(await this.folders())
   }
 
   /**
@@ -140,7 +156,7 @@ export class Migrator {
    */
   async pending (): Promise<string[]> {
     const applied = new Set((await this.executed()).map(row => row.name))
-    return (await discoverMigrations(this.migrationsDir)).map(file => file.name).filter(name => !applied.has(name))
+    return (await this.discover()).map(file => file.name).filter(name => !applied.has(name))
   }
 
   /** Rows of the meta table, oldest first (none before the first migration). */
@@ -150,7 +166,7 @@ export class Migrator {
 
   /** Every migration, applied, edited, missing or pending, in order. */
   async status (): Promise<MigrationStatus[]> {
-    const [files, rows] = await Promise.all([discoverMigrations(this.migrationsDir), this.executed()])
+    const [files, rows] = await Promise.all([this.discover(), this.executed()])
     const onDisk = new Set(files.map(f => f.name))
     const applied = new Map(rows.map(row => [row.name, row]))
     const edited = new Set(await this.editedAmong(rows, files))
@@ -181,7 +197,7 @@ export class Migrator {
    */
   async plan (): Promise<PlannedMigration[]> {
     const pendingNames = new Set(await this.pending())
-    const files = (await discoverMigrations(this.migrationsDir)).filter(f => pendingNames.has(f.name))
+    const files = (await this.discover()).filter(f => pendingNames.has(f.name))
     const planned: PlannedMigration[] = []
     const transaction = await this.sequelize.transaction()
     try {
@@ -236,7 +252,7 @@ export class Migrator {
       return
     }
     const first = edited[0]?.name as string
-    const path = (await discoverMigrations(this.migrationsDir)).find(file => file.name === first)?.path ?? first
+    const path = (await this.discover()).find(file => file.name === first)?.path ?? first
     throw new MigrationError(first, `Applied migration ${names} was edited after it ran (its checksum in ${this.storage.tableName} no longer matches ${path}). Restore the file and put the change in a new migration, or set acceptEditedMigrations: true if the edit is harmless (a comment, formatting).`, { code: 'ERR_COACH_DB_MIGRATION_EDITED' })
   }
 

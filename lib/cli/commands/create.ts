@@ -1,8 +1,9 @@
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { delimiter, dirname, join, resolve } from 'node:path'
+import { delimiter, dirname, join, relative, resolve } from 'node:path'
 import { EXIT, type CliCommand } from '../types.js'
 import { migrationsDirsFromEnv } from '../database.js'
 import { DEFAULT_MIGRATIONS_DIR } from '../../migrator/discover.js'
+import { defaultMigrationFolders, nearestPackageJson, PACKAGE_JSON_FIELD, type MigrationFolders } from '../../migrator/folders.js'
 
 const HEADER = (description: string): string => `// ${description.replace(/_/g, ' ')}
 // Runs in one transaction with its row in schema_migrations. Use context.query (it joins that
@@ -19,9 +20,6 @@ ${typed('down')} async ({ context }) => {
   await context.query('SELECT 1')
 }
 `
-
-// Where the CLI itself runs from sources (tsx), its own migrations/ is the default folder.
-const FROM_SOURCES = import.meta.url.endsWith('.ts')
 
 /** How a new migration file is written: its extension, and the text for a description. */
 export type MigrationFlavour = 'ts' | 'js' | 'cjs'
@@ -46,8 +44,9 @@ export const create: CliCommand = {
   usage: 'coach-db create <description> [--dir DIR] [--json]',
   help: [
     '  <description>  words for the file name, e.g. "add message embedding" → add_message_embedding',
-    '  --dir DIR      where to write it (default: the last folder of COACH_DB_MIGRATIONS_DIR; else',
-    '                 ./migrations, or this package\'s migrations/ in a checkout of it)',
+    '  --dir DIR      where to write it (default: the last folder of COACH_DB_MIGRATIONS_DIR; else the',
+    '                 folder named by "coach-db": { "migrations": … } in package.json; else ./migrations,',
+    '                 which is then added to package.json so that up and the plugin read it)',
     '  --json         print {"created": path, "readByUp": true|false} instead of text',
     '',
     'Writes .ts in a checkout of this package (its CLI runs on tsx). In an app, JavaScript with JSDoc',
@@ -60,10 +59,17 @@ export const create: CliCommand = {
       ctx.err('coach-db create: give a description, e.g. coach-db create add message embedding')
       return EXIT.USAGE
     }
-    const read = migrationsDirsFromEnv(ctx.env) ?? [DEFAULT_MIGRATIONS_DIR]
-    // Installed, the package's own folder is inside node_modules: an app's migrations go to ./migrations.
-    const fallback = migrationsDirsFromEnv(ctx.env) !== undefined || FROM_SOURCES ? read[read.length - 1] as string : 'migrations'
-    const dir = resolve(typeof ctx.values.dir === 'string' ? ctx.values.dir : fallback)
+    const fromEnv = migrationsDirsFromEnv(ctx.env)
+    const found = fromEnv === undefined ? await defaultMigrationFolders() : undefined
+    const read = fromEnv ?? found?.dirs ?? [DEFAULT_MIGRATIONS_DIR]
+    const dir = resolve(typeof ctx.values.dir === 'string' ? ctx.values.dir : defaultFolder(fromEnv, found))
+    // An app's first migration: declare the folder in package.json, so that what create writes
+    // is what up, status, plan, check and the plugin run.
+    const declare = typeof ctx.values.dir !== 'string' && found !== undefined && found.appDir === undefined && !found.ownCheckout && found.packageJson !== undefined
+    if (declare) {
+      await declareFolder(found.packageJson as string, dir)
+      read.push(dir)
+    }
     const { flavour, importFrom } = await flavourFor(dir)
     const file = join(dir, `${utcTimestamp(new Date())}_${description}.${flavour}`)
     await mkdir(dir, { recursive: true })
@@ -74,15 +80,34 @@ export const create: CliCommand = {
     await writeFile(file, TEMPLATES[flavour](importFrom, description), { flag: 'wx' })
     const readByUp = read.some(folder => resolve(folder) === dir)
     if (ctx.values.json === true) {
-      ctx.out(JSON.stringify({ created: file, readByUp }))
+      ctx.out(JSON.stringify({ created: file, readByUp, declaredIn: declare ? found?.packageJson : undefined }))
       return EXIT.OK
     }
     ctx.out(`created ${file}`)
+    if (declare) ctx.out(`added "${PACKAGE_JSON_FIELD}": { "migrations": "${relative(dirname(found?.packageJson as string), dir)}" } to ${found?.packageJson as string}: coach-db and the plugin read this folder after the package's own migrations`)
     if (!readByUp) {
-      ctx.out(`note: "coach-db up" reads ${read.join(', ')}; to run this migration too, set COACH_DB_MIGRATIONS_DIR=${[...read, dir].join(delimiter)} (and the plugin's migrationsDir to the same folders).`)
+      ctx.out(`note: "coach-db up" reads ${read.join(', ')}; to run this migration too, name its folder in package.json ("${PACKAGE_JSON_FIELD}": { "migrations": "…" }) or set COACH_DB_MIGRATIONS_DIR=${[...read, dir].join(delimiter)} (and the plugin's migrationsDir to the same folders).`)
     }
     return EXIT.OK
   }
+}
+
+// The last folder of COACH_DB_MIGRATIONS_DIR; else the app's declared folder; else this
+// package's own in a checkout of it; else migrations/ next to the app's package.json.
+function defaultFolder (fromEnv: string[] | undefined, found: MigrationFolders | undefined): string {
+  if (fromEnv !== undefined) return fromEnv[fromEnv.length - 1] as string
+  if (found?.appDir !== undefined) return found.appDir
+  if (found?.ownCheckout === true) return DEFAULT_MIGRATIONS_DIR
+  return found?.packageJson !== undefined ? join(dirname(found.packageJson), 'migrations') : 'migrations'
+}
+
+// Adds the field, keeping the file's indentation (npm's own edits do the same).
+async function declareFolder (packageJson: string, dir: string): Promise<void> {
+  const text = await readFile(packageJson, 'utf8')
+  const json = JSON.parse(text) as Record<string, unknown>
+  const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  '
+  json[PACKAGE_JSON_FIELD] = { migrations: relative(dirname(packageJson), dir) }
+  await writeFile(packageJson, `${JSON.stringify(json, null, indent)}\n`)
 }
 
 /** `YYYYMMDDHHMMSS` in UTC: migration names sort by time. */
@@ -101,20 +126,9 @@ function toSnakeCase (text: string): string {
  * keep their checksums) if the app later moves to `"type": "module"`.
  */
 export async function flavourFor (dir: string): Promise<{ flavour: MigrationFlavour, importFrom: string }> {
-  const pkg = await nearestPackageJson(dir)
+  const pkg = (await nearestPackageJson(dir))?.json
   if (pkg?.name === 'fastify-coach-db') return { flavour: 'ts', importFrom: '../lib/migrator/types.js' }
   return { flavour: pkg?.type === 'module' ? 'js' : 'cjs', importFrom: 'fastify-coach-db' }
-}
-
-async function nearestPackageJson (dir: string): Promise<{ name?: string, type?: string } | undefined> {
-  for (let at = resolve(dir); ; at = dirname(at)) {
-    try {
-      return JSON.parse(await readFile(join(at, 'package.json'), 'utf8')) as { name?: string, type?: string }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    }
-    if (dirname(at) === at) return undefined
-  }
 }
 
 async function exists (path: string): Promise<boolean> {
