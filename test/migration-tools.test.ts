@@ -58,7 +58,7 @@ t.test('an edited applied migration is reported by status and refused at startup
 t.test('a non-transactional migration runs outside a transaction and is recorded after it succeeds', async t => {
   const db = await freshDatabase(t, { migrated: false })
   const migrator = new Migrator(sequelizeFor(t, db.url), { migrationsDir: testMigrations('concurrent') })
-  t.same(await migrator.up(), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
+  t.same((await migrator.up()).applied, ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
   t.same(await queryRows(db.url, "SELECT indexname FROM pg_indexes WHERE indexname = 'idx_notes_body'"), [{ indexname: 'idx_notes_body' }])
   t.same((await migrator.executed()).map(m => m.name), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
   t.same(await migrator.down(), ['20261204000100_notes_body_index_concurrently'], 'and reverts the same way')

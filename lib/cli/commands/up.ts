@@ -15,12 +15,12 @@ export const up: CliCommand = {
   ].join('\n'),
   options: { to: { type: 'string' }, 'accept-edited': { type: 'boolean' }, json: { type: 'boolean' } },
   run: async (ctx) => await withDatabase(ctx, async ({ migrator }) => {
-    const applied = await migrator.up(typeof ctx.values.to === 'string' ? { to: ctx.values.to } : {})
+    const { applied, skipped } = await migrator.up(typeof ctx.values.to === 'string' ? { to: ctx.values.to } : {})
     if (ctx.values.json === true) {
-      ctx.out(JSON.stringify({ applied, skipped: migrator.skippedLastUp }))
+      ctx.out(JSON.stringify({ applied, skipped }))
       return EXIT.OK
     }
-    if (migrator.skippedLastUp) ctx.out('Skipped: another process is migrating this database (COACH_DB_MIGRATION_LOCK=skip).')
+    if (skipped) ctx.out('Skipped: another process is migrating this database (COACH_DB_MIGRATION_LOCK=skip).')
     else if (applied.length === 0) ctx.out('Nothing to apply: the database is up to date.')
     for (const name of applied) ctx.out(`applied  ${name}`)
     return EXIT.OK
