@@ -27,6 +27,8 @@ export async function openDatabase (options: ResolvedOptions, log: Logger): Prom
     const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log)
     const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
     explainPoolExhaustion(sequelize, options.pool)
+    // The embedded engine listens on no port: each connection is an in-process stream (pg's `stream`).
+    if (embedded !== undefined) sequelize.addHook('beforeConnect', (config) => { Object.assign(config, { dialectOptions: { ...(config as { dialectOptions?: object }).dialectOptions, stream: embedded.stream } }) })
     try {
       await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
     } catch (err) {

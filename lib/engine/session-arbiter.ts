@@ -96,8 +96,18 @@ export class SessionArbiter {
     if (this.pumping !== undefined) return
     this.pumping = this.loop().finally(() => {
       this.pumping = undefined
-      this.armWaitTimer()
+      // A message that arrived after the loop found nothing to do, but before this callback ran,
+      // was queued while `pumping` was still set: start again for it. (In-process clients answer
+      // within the same tick, so this window is real.)
+      if (this.hasWork()) this.pump()
+      else this.armWaitTimer()
     })
+  }
+
+  private hasWork (): boolean {
+    const owner = this.owner
+    if (owner !== undefined) return owner.closed || owner.inbox.length > 0
+    return this.queue.some(c => !c.closed && c.inbox.length > 0)
   }
 
   private async loop (): Promise<void> {
