@@ -8,7 +8,7 @@ import { EmbeddedEngineError } from './errors.js'
 
 export { EmbeddedEngineError, type EmbeddedErrorCode } from './errors.js'
 export { parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
-export { WAIT_FAILURE_SQLSTATE } from './session-arbiter.js'
+export { WAIT_FAILURE_SQLSTATE, WAIT_FAILURE_CODE } from './session-arbiter.js'
 export type { WireServerStats } from './wire-server.js'
 
 /** Host name of {@link EmbeddedServer.connectionString} when the engine does not listen on TCP. */
@@ -42,7 +42,7 @@ export interface EmbeddedServer {
 export interface StartEmbeddedOptions {
   /**
    * How long a statement may wait while another connection keeps a transaction open and idle,
-   * before it fails with SQLSTATE 40P01 instead of waiting forever. Default 5000 ms.
+   * before it fails (SQLSTATE 55P03, message starting ERR_COACH_DB_EMBEDDED_SESSION_BUSY) instead of waiting forever. Default 5000 ms.
    */
   idleInTransactionWaitMs?: number
   /** Folder of the saved initdb snapshot that makes new clusters start fast; `false` disables it. Default: the OS temp folder. */
