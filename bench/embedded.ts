@@ -12,7 +12,7 @@ const SIZE = { users: 50, conversations: 200, messages: 20_000 }
 /** The same "last 50 messages" request on embedded PGlite and on PostgreSQL, same data, same run. */
 export async function benchEmbedded (): Promise<Figure[]> {
   const server = await createTestDatabase()
-  const engine = await startEmbedded('pglite://memory', silentLogger())
+  const engine = await startEmbedded('pglite://memory', silentLogger(), { listen: true })
   try {
     await migrate(engine.connectionString)
     await Promise.all([generateDataset(server.url, SIZE), generateDataset(engine.connectionString, SIZE)])

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { Duplex } from 'node:stream'
 import type { ConnectionOptions } from 'node:tls'
 import { Sequelize } from 'sequelize-typescript'
 import type { Options as SequelizeOptions } from 'sequelize'
@@ -49,6 +50,11 @@ export interface CreateSequelizeOptions {
    * of `statementTimeoutMs`.
    */
   queryTimeoutMs?: number
+  /**
+   * How each connection reaches the server instead of TCP (pg's `stream`): the embedded engine's
+   * in-process streams. Used by the pool and by the migration lock's own connection alike.
+   */
+  stream?: () => Duplex
   /** Extra Sequelize options merged last (dialectOptions, hooks, …). */
   extra?: Partial<SequelizeOptions>
 }
@@ -79,7 +85,8 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
       // Without it a host that drops packets holds each attempt for the kernel's TCP timeout
       // (minutes), and connectRetry's budget means nothing.
       connectionTimeoutMillis: connectTimeoutMs,
-      application_name: 'fastify-coach-db'
+      application_name: 'fastify-coach-db',
+      ...(options.stream !== undefined ? { stream: options.stream } : {})
     },
     pool: { max: pool.max, min: pool.min, acquire: pool.acquire, idle: pool.idle },
     // Sequelize's own retry re-runs failed *queries*; connection start-up is retried by connectWithRetry.
@@ -106,7 +113,8 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     database: target.database,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'fastify-coach-db',
-    ...(target.ssl ? { ssl: tlsOptions(target) } : {})
+    ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
+    ...(options.stream !== undefined ? { stream: options.stream } : {})
   }))
   return sequelize
 }

@@ -35,7 +35,7 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
     const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
     step?.('connecting to the database')
-    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
+    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, ...(embedded !== undefined ? { stream: embedded.stream } : {}) })
     try {
       await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal)
     } catch (err) {

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import type { Logger } from '../connection/logger.js'
 import { lockDataDirectory, type LockedDirectory } from './data-directory.js'
 import type { PGliteHandle } from './pglite-handle.js'
@@ -7,13 +8,24 @@ import { EmbeddedEngineError } from './errors.js'
 
 export { EmbeddedEngineError, type EmbeddedErrorCode } from './errors.js'
 export { parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
-export { WAIT_FAILURE_SQLSTATE } from './session-arbiter.js'
+export { WAIT_FAILURE_SQLSTATE, WAIT_FAILURE_CODE } from './session-arbiter.js'
 export type { WireServerStats } from './wire-server.js'
 
-/** An in-process PostgreSQL (PGlite) reachable over the wire protocol on loopback. */
+/** Host name of {@link EmbeddedServer.connectionString} when the engine does not listen on TCP. */
+export const IN_PROCESS_HOST = 'pglite.in-process'
+
+/** An in-process PostgreSQL (PGlite) spoken to over the wire protocol: in-process streams, and TCP on loopback when asked for. */
 export interface EmbeddedServer {
-  /** `postgres://…@127.0.0.1:<port>/postgres` for Sequelize and pg. */
+  /**
+   * With `listen`: `postgres://postgres@127.0.0.1:<port>/postgres`, for any client (psql, a test's
+   * URL). Without: `postgres://postgres@pglite.in-process/postgres`, which names the engine in
+   * logs and reaches it only together with {@link stream} (no such host exists).
+   */
   readonly connectionString: string
+  /** The TCP port when listening, else `undefined`. */
+  readonly port: number | undefined
+  /** A new in-process connection, for pg's `stream` option (Sequelize: `dialectOptions.stream`). */
+  readonly stream: () => Duplex
   /** The data directory (absolute), or `undefined` for `pglite://memory`. */
   readonly dataDir: string | undefined
   /** How long the start took, in ms (PGlite boot, initdb or its snapshot, socket). */
@@ -30,13 +42,19 @@ export interface EmbeddedServer {
 export interface StartEmbeddedOptions {
   /**
    * How long a statement may wait while another connection keeps a transaction open and idle,
-   * before it fails with SQLSTATE 40P01 instead of waiting forever. Default 5000 ms.
+   * before it fails (SQLSTATE 55P03, message starting ERR_COACH_DB_EMBEDDED_SESSION_BUSY) instead of waiting forever. Default 5000 ms.
    */
   idleInTransactionWaitMs?: number
   /** Folder of the saved initdb snapshot that makes new clusters start fast; `false` disables it. Default: the OS temp folder. */
   snapshotDir?: string | false
   /** Base of relative `pglite://<directory>` paths. Default `process.cwd()`. */
   cwd?: string
+  /**
+   * Also accept TCP connections on loopback (the engine has no authentication): `true` picks a
+   * free port, a number asks for that one. Off by default; in-process connections ({@link
+   * EmbeddedServer.stream}) always work.
+   */
+  listen?: boolean | number
   /**
    * The app's `statementTimeoutMs`: anything above 0 is refused, because PGlite accepts
    * `SET statement_timeout` but never enforces it (its WebAssembly build has no timer to
@@ -55,8 +73,8 @@ export function isEmbeddedUrl (url: string | undefined): url is string {
 
 /**
  * Starts the embedded engine for a `pglite://` URL: PGlite with pgvector, in memory or in a
- * directory (created if missing, locked against a second process), served on a free loopback
- * port. Throws an {@link EmbeddedEngineError} when the URL or the directory can't be used.
+ * directory (created if missing, locked against a second process), reached through in-process
+ * streams ({@link EmbeddedServer.stream}) and, with `listen`, on loopback TCP. Throws an {@link EmbeddedEngineError} when the URL or the directory can't be used.
  */
 export async function startEmbedded (url: string, log: Logger, options: StartEmbeddedOptions = {}): Promise<EmbeddedServer> {
   const started = performance.now()
@@ -67,17 +85,19 @@ export async function startEmbedded (url: string, log: Logger, options: StartEmb
   try {
     const { openPGlite } = await loadPGlite()
     db = await openPGlite({ dataDir: directory?.path, existing: directory?.existing ?? false, snapshotDir: options.snapshotDir })
-    const wire = await WireServer.start(db, {
-      host: '127.0.0.1',
-      port: 0,
+    const wire = WireServer.create(db, {
       idleInTransactionWaitMs: options.idleInTransactionWaitMs ?? DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS,
       log
     })
+    const port = options.listen === undefined || options.listen === false ? undefined : await wire.listen('127.0.0.1', options.listen === true ? 0 : options.listen)
     const startupMs = Math.round(performance.now() - started)
     const where = directory === undefined ? 'in memory' : `in ${directory.path}${directory.existing ? '' : ' (new)'}`
-    log.info({ engine: 'pglite', dataDir: directory?.path, port: wire.port, startupMs }, `fastify-coach-db: embedded PGlite ${where} on 127.0.0.1:${wire.port}, started in ${startupMs} ms`)
+    const reach = port === undefined ? 'in-process connections only' : `also on 127.0.0.1:${port}`
+    log.info({ engine: 'pglite', dataDir: directory?.path, port, startupMs }, `fastify-coach-db: embedded PGlite ${where} (${reach}), started in ${startupMs} ms`)
     return {
-      connectionString: `postgres://postgres@127.0.0.1:${wire.port}/postgres`,
+      connectionString: `postgres://postgres@${port === undefined ? IN_PROCESS_HOST : `127.0.0.1:${port}`}/postgres`,
+      port,
+      stream: () => wire.connect(),
       dataDir: directory?.path,
       startupMs,
       pglite: db,

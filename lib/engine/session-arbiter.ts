@@ -25,15 +25,22 @@ export interface ArbiterClient {
 export interface SessionArbiterOptions {
   /**
    * How long a connection may wait while another one keeps a transaction open and sends nothing,
-   * before its statement fails with SQLSTATE 40P01. That idle wait is almost always a deadlock:
+   * before its statement fails with SQLSTATE 55P03 and our code. That idle wait is almost always a deadlock:
    * code inside a transaction awaiting a query that does not use the transaction.
    */
   idleInTransactionWaitMs: number
   log: Logger
 }
 
-/** SQLSTATE deadlock_detected: what the waiting statement fails with. */
-export const WAIT_FAILURE_SQLSTATE = '40P01'
+/**
+ * SQLSTATE lock_not_available: what the waiting statement fails with. Not 40P01 (deadlock
+ * detected): that class means "your transaction was rolled back, retry it", and nothing was.
+ * The message starts with {@link WAIT_FAILURE_CODE}.
+ */
+export const WAIT_FAILURE_SQLSTATE = '55P03'
+
+/** Our code for a statement that waited too long for the one session, first in its message. */
+export const WAIT_FAILURE_CODE = 'ERR_COACH_DB_EMBEDDED_SESSION_BUSY'
 
 /**
  * PGlite is a single PostgreSQL session, but clients (a Sequelize pool, the migrator's lock
@@ -47,7 +54,7 @@ export const WAIT_FAILURE_SQLSTATE = '40P01'
  * - `SELECT 1` pings (the migrator's lock check, pool health checks) are answered by the layer
  *   while another connection holds the session: the answer is a constant, reading nothing.
  * - a connection waiting longer than `idleInTransactionWaitMs` while the owner sits idle in its
- *   transaction gets an error (40P01) instead of waiting forever.
+ *   transaction gets our error (55P03, ERR_COACH_DB_EMBEDDED_SESSION_BUSY) instead of waiting forever.
  */
 export class SessionArbiter {
   private owner: ArbiterClient | undefined
@@ -96,8 +103,18 @@ export class SessionArbiter {
     if (this.pumping !== undefined) return
     this.pumping = this.loop().finally(() => {
       this.pumping = undefined
-      this.armWaitTimer()
+      // A message that arrived after the loop found nothing to do, but before this callback ran,
+      // was queued while `pumping` was still set: start again for it. (In-process clients answer
+      // within the same tick, so this window is real.)
+      if (this.hasWork()) this.pump()
+      else this.armWaitTimer()
     })
+  }
+
+  private hasWork (): boolean {
+    const owner = this.owner
+    if (owner !== undefined) return owner.closed || owner.inbox.length > 0
+    return this.queue.some(c => !c.closed && c.inbox.length > 0)
   }
 
   private async loop (): Promise<void> {
@@ -202,10 +219,10 @@ export class SessionArbiter {
   private failWaiting (): void {
     if (this.pumping !== undefined || this.owner === undefined || this.owner.inbox.length > 0) return
     const ms = this.options.idleInTransactionWaitMs
-    const message = `embedded PGlite runs one session: this statement waited ${ms} ms while another connection kept a transaction open and sent nothing. ` +
+    const message = `${WAIT_FAILURE_CODE}: embedded PGlite runs one session: this statement waited ${ms} ms while another connection kept a transaction open and sent nothing. ` +
       'Usually code inside a transaction awaits a query that does not use it: pass { transaction } to every query inside sequelize.transaction(). ' +
       'See docs/embedded.md.'
-    this.options.log.warn({ ownerConnection: this.owner.id, waiting: this.waiting, waitedMs: ms }, 'embedded PGlite: statements waited too long for an idle transaction; failing them (40P01)')
+    this.options.log.warn({ ownerConnection: this.owner.id, waiting: this.waiting, waitedMs: ms }, 'embedded PGlite: statements waited too long for an idle transaction; failing them (' + WAIT_FAILURE_CODE + ')')
     for (const client of this.queue) {
       if (!client.closed && client.inbox.length > 0) failExchange(client, message)
     }

@@ -26,7 +26,8 @@ export interface EmbeddedTestDatabaseOptions {
  * of the server-side template.
  */
 export async function createEmbeddedTestDatabase (options: EmbeddedTestDatabaseOptions = {}): Promise<EmbeddedTestDatabase> {
-  const engine = await startEmbedded('pglite://memory', silentLogger())
+  // Tests hand the database around as a URL: this engine listens on loopback.
+  const engine = await startEmbedded('pglite://memory', silentLogger(), { listen: true })
   try {
     if (options.migrated !== false) await prepare(engine.connectionString, options)
   } catch (err) {

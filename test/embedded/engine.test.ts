@@ -7,7 +7,7 @@ import { silentLogger } from '../../lib/connection/logger.js'
 
 // One engine for the whole file: a PGlite start costs about a second (several without the
 // initdb snapshot). A short idle-in-transaction wait keeps the deadlock test fast.
-const engine = await startEmbedded('pglite://memory', silentLogger(), { idleInTransactionWaitMs: 300 })
+const engine = await startEmbedded('pglite://memory', silentLogger(), { idleInTransactionWaitMs: 300, listen: true })
 t.teardown(engine.close)
 t.comment(`embedded PGlite started in ${engine.startupMs} ms`)
 
@@ -63,15 +63,18 @@ t.test('Sequelize: a transaction plus concurrent queries, no deadlock', async t 
   t.same(counts.map(c => c.n), [2, 2, 2, 2, 2], 'each saw the committed transaction')
 })
 
-t.test('awaiting an outside query inside a transaction fails fast (40P01) instead of hanging', async t => {
+t.test('awaiting an outside query inside a transaction fails with our own error, not a hang and not 40P01', async t => {
   const sequelize = new Sequelize(engine.connectionString, { logging: false, pool: { max: 3 } })
   t.teardown(() => sequelize.close())
   const started = Date.now()
   await sequelize.transaction(async transaction => {
     await sequelize.query("INSERT INTO items VALUES (20, 'kept')", { transaction })
     const err = await sequelize.query('SELECT count(*) FROM items').then(() => undefined, (e: unknown) => e) as { parent?: { code?: string, message?: string } }
-    t.equal(err?.parent?.code, WAIT_FAILURE_SQLSTATE)
-    t.match(err?.parent?.message, /one session.*pass \{ transaction \}/)
+    // Not 40P01 "deadlock detected": that is in the transaction-rollback class, which retry logic
+    // retries, yet nothing was rolled back. 55P03 (lock_not_available) plus our code in the text.
+    t.equal(err?.parent?.code, '55P03')
+    t.equal(WAIT_FAILURE_SQLSTATE, '55P03')
+    t.match(err?.parent?.message, /^ERR_COACH_DB_EMBEDDED_SESSION_BUSY: .*one session.*pass \{ transaction \}/)
     // The transaction itself is untouched and still commits.
     await sequelize.query("INSERT INTO items VALUES (21, 'kept')", { transaction })
   })
@@ -114,7 +117,7 @@ t.test('not PostgreSQL on the socket: that connection is closed, the engine keep
 })
 
 t.test('close stops the socket server and PGlite', async t => {
-  const other = await startEmbedded('pglite://memory', silentLogger())
+  const other = await startEmbedded('pglite://memory', silentLogger(), { listen: true })
   const port = Number(new URL(other.connectionString).port)
   await other.close()
   await other.close()
@@ -125,4 +128,24 @@ t.test('close stops the socket server and PGlite', async t => {
     socket.on('error', (err: NodeJS.ErrnoException) => { resolve(err.code) })
   })
   t.equal(refused, 'ECONNREFUSED')
+})
+
+t.test('without listen there is no TCP port: connections are in-process streams (pg `stream`)', async t => {
+  const quiet = await startEmbedded('pglite://memory', silentLogger())
+  t.teardown(quiet.close)
+  t.equal(quiet.port, undefined)
+  t.equal(quiet.connectionString, 'postgres://postgres@pglite.in-process/postgres')
+  const local = new pg.Pool({ connectionString: quiet.connectionString, stream: quiet.stream, max: 4 })
+  t.teardown(() => local.end())
+  // Concurrent statements and a transaction over several in-process connections.
+  const client = await local.connect()
+  await client.query('BEGIN')
+  await client.query('CREATE TABLE t (n int)')
+  const outside = Promise.all([1, 2, 3].map(async n => (await local.query('SELECT count(*)::int AS c FROM pg_class WHERE relname = $1', [`t${n}`])).rows[0].c))
+  await client.query('INSERT INTO t VALUES (1)')
+  await client.query('COMMIT')
+  client.release()
+  t.same(await outside, [0, 0, 0])
+  t.same((await local.query('SELECT n FROM t')).rows, [{ n: 1 }])
+  t.ok(quiet.stats().connections >= 2)
 })
