@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import net from 'node:net'
+import type { Duplex } from 'node:stream'
 import pg from 'pg'
 import { QueryTimeoutError } from '../errors.js'
 import type { CredentialProvider } from '../credentials/provider.js'
@@ -50,7 +51,7 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
     readonly connection = new EventEmitter()
     #config: pg.ClientConfig
     #inner: pg.Client | undefined
-    #socket: net.Socket | undefined
+    #socket: Duplex | undefined
 
     constructor (config: pg.ClientConfig = {}) {
       super()
@@ -99,16 +100,17 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
     }
 
     async #open (user: string, password: string | undefined): Promise<void> {
-      const socket = new net.Socket()
+      // A stream given in the config (the embedded engine's in-process connections) is used as
+      // is; otherwise the TCP socket is ours, so a query that outlives its bound can drop it.
+      const given = this.#config.stream
+      const socket: Duplex = (typeof given === 'function' ? given() : given) ?? new net.Socket()
       const inner = new pg.Client({
         ...this.#config,
         user,
         ...(password !== undefined ? { password } : {}),
-        // The socket is ours, so a query that outlives its bound can drop it.
         stream: () => socket,
         // A host that vanished (failover, network partition) is noticed on idle connections.
-        keepAlive: true,
-        keepAliveInitialDelayMillis: keepAliveDelayMs
+        ...(given === undefined ? { keepAlive: true, keepAliveInitialDelayMillis: keepAliveDelayMs } : {})
       })
       try {
         await inner.connect()
