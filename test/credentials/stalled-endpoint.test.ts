@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import dbPlugin, { SecretError } from '../../lib/index.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
-import { freshDatabase, registrationError, serverOf } from '../helpers/app.js'
+import { freshDatabase, serverOf } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { runCli } from '../helpers/cli.js'
 
@@ -65,7 +65,10 @@ t.test('a stalled endpoint after start-up: new connections use the cached creden
 t.test('a stalled endpoint at start-up fails register with SecretError ERR_COACH_DB_SECRET_TIMEOUT', async t => {
   fake.stalled = true
   t.teardown(() => { fake.stalled = false })
-  const err = await registrationError({ secretId: 'coach/stall', endpoint: fake.url })
+  // A roomy pluginTimeout, so the read's own bound is what ends start-up even on a loaded machine.
+  const app = Fastify({ pluginTimeout: 30_000 })
+  const err = await app.register(dbPlugin, { secretId: 'coach/stall', endpoint: fake.url }).ready().then(() => new Error('expected start-up to fail'), (e: Error) => e)
+  await app.close().catch(() => {})
   t.type(err, SecretError, `${err.name}: ${err.message}`)
   t.equal((err as SecretError).code, 'ERR_COACH_DB_SECRET_TIMEOUT')
   t.match(err.message, /did not answer a read of secret "coach\/stall" in time/)
