@@ -3,6 +3,7 @@ import { delimiter, join, resolve } from 'node:path'
 import { EXIT, type CliCommand } from '../types.js'
 import { migrationsDirsFromEnv } from '../database.js'
 import { DEFAULT_MIGRATIONS_DIR } from '../../migrator/discover.js'
+import { autogenerateFile } from './create-autogenerate.js'
 
 const HEADER = (description: string): string => `// ${description.replace(/_/g, ' ')}
 // Runs in one transaction with its row in schema_migrations. Use context.query (it joins that
@@ -34,15 +35,18 @@ export const TEMPLATES = {
 export const create: CliCommand = {
   name: 'create',
   summary: 'scaffold migrations/<UTC timestamp>_<description>.ts',
-  usage: 'coach-db create <description> [--dir DIR]',
+  usage: 'coach-db create <description> [--dir DIR] [--autogenerate]',
   help: [
     '  <description>  words for the file name, e.g. "add message embedding" → add_message_embedding',
     '  --dir DIR      where to write it (default: the last folder of COACH_DB_MIGRATIONS_DIR; else',
     '                 ./migrations, or this package\'s migrations/ in a checkout of it)',
+    '  --autogenerate up = the DDL that turns the database into what the models declare (the diff',
+    '                 "coach-db check" prints; app models from COACH_DB_MODELS), down = its reverse.',
+    '                 What is unsafe to guess (rename, narrowing type, NOT NULL over NULLs) is a TODO.',
     '',
     'Writes .ts in a checkout of this package (its CLI runs on tsx), .js with JSDoc types when installed.'
   ].join('\n'),
-  options: { dir: { type: 'string' } },
+  options: { dir: { type: 'string' }, autogenerate: { type: 'boolean' } },
   run: async (ctx) => {
     const description = toSnakeCase(ctx.positionals.join(' '))
     if (description === '') {
@@ -60,7 +64,14 @@ export const create: CliCommand = {
       ctx.err(`coach-db create: ${file} already exists; wait a second and try again.`)
       return EXIT.FAILED
     }
-    await writeFile(file, TEMPLATES[extension](await importPathFor(dir), description), { flag: 'wx' })
+    const importFrom = await importPathFor(dir)
+    if (ctx.values.autogenerate === true) {
+      const text = await autogenerateFile(ctx, { description, importFrom, extension })
+      if (text === undefined) return EXIT.OK
+      await writeFile(file, text, { flag: 'wx' })
+    } else {
+      await writeFile(file, TEMPLATES[extension](importFrom, description), { flag: 'wx' })
+    }
     ctx.out(`created ${file}`)
     if (!read.some(folder => resolve(folder) === dir)) {
       ctx.out(`note: "coach-db up" reads ${read.join(', ')}; to run this migration too, set COACH_DB_MIGRATIONS_DIR=${[...read, dir].join(delimiter)} (and the plugin's migrationsDir to the same folders).`)
