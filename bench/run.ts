@@ -7,6 +7,7 @@ import { generateDataset } from './dataset.js'
 import { benchScale } from './scale.js'
 import { benchFixtures } from './fixtures.js'
 import { benchEmbedded } from './embedded.js'
+import { benchVector } from './vector.js'
 import { printTable, type Figure } from './stats.js'
 
 const sections = new Set(process.argv.slice(2))
@@ -22,6 +23,14 @@ try {
   }
   if (wanted('fixtures')) figures.push(...await benchFixtures())
   if (wanted('embedded')) figures.push(...await benchEmbedded())
+  if (wanted('vector')) {
+    const vectorDb = await createTestDatabase()
+    try {
+      figures.push(...await benchVector(vectorDb.url))
+    } finally {
+      await vectorDb.drop()
+    }
+  }
   if (wanted('scale')) {
     const scaleDb = await createTestDatabase()
     try {
