@@ -10,6 +10,7 @@ import { benchScale } from './scale.js'
 import { benchFixtures } from './fixtures.js'
 import { benchEmbedded } from './embedded.js'
 import { benchSessionPurge } from './session-purge.js'
+import { benchVector } from './vector.js'
 import { printTable, type Figure } from './stats.js'
 
 const sections = new Set(process.argv.slice(2))
@@ -47,6 +48,14 @@ try {
       figures.push(...await benchSessionPurge(purgeDb.url, { batchSize: Number(process.env.BENCH_PURGE_BATCH ?? 1000) }))
     } finally {
       await purgeDb.drop()
+    }
+  }
+  if (wanted('vector')) {
+    const vectorDb = await createTestDatabase()
+    try {
+      figures.push(...await benchVector(vectorDb.url))
+    } finally {
+      await vectorDb.drop()
     }
   }
   if (wanted('scale')) {

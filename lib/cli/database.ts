@@ -6,6 +6,7 @@ import { OptionsError } from '../errors.js'
 import type { MigratorOptions } from '../migrator/types.js'
 import type { CliDatabase } from './types.js'
 import { openDatabase } from '../connection/open.js'
+import { addAppModels } from '../drift/app-models.js'
 
 /**
  * Migrator settings the CLI reads from the environment: COACH_DB_MIGRATIONS_DIR,
@@ -44,5 +45,9 @@ export async function openCliDatabase (env: NodeJS.ProcessEnv, migratorOptions: 
   // A CLI command runs one statement at a time: two connections are plenty.
   const opened = await openDatabase({ ...options, pool: { ...options.pool, max: 2 } }, log)
   const migrator = new Migrator(opened.sequelize, { ...fromEnv, ...migratorOptions, log })
+  // An app's own models (COACH_DB_MODELS), so check and create --autogenerate compare them too.
+  if (env.COACH_DB_MODELS !== undefined && env.COACH_DB_MODELS !== '') {
+    await addAppModels(opened.sequelize, env.COACH_DB_MODELS).catch(async (err: unknown) => { await opened.close(); throw err })
+  }
   return { sequelize: opened.sequelize, migrator, close: opened.close }
 }

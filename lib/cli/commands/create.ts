@@ -4,6 +4,7 @@ import { EXIT, type CliCommand } from '../types.js'
 import { migrationsDirsFromEnv } from '../database.js'
 import { DEFAULT_MIGRATIONS_DIR } from '../../migrator/discover.js'
 import { defaultMigrationFolders, nearestPackageJson, PACKAGE_JSON_FIELD, type MigrationFolders } from '../../migrator/folders.js'
+import { autogenerateFile } from './create-autogenerate.js'
 
 const HEADER = (description: string): string => `// ${description.replace(/_/g, ' ')}
 // Runs in one transaction with its row in schema_migrations. Use context.query (it joins that
@@ -41,18 +42,21 @@ export const TEMPLATES: Record<MigrationFlavour, (importFrom: string, descriptio
 export const create: CliCommand = {
   name: 'create',
   summary: 'scaffold migrations/<UTC timestamp>_<description>.js (.cjs, .ts)',
-  usage: 'coach-db create <description> [--dir DIR] [--json]',
+  usage: 'coach-db create <description> [--dir DIR] [--autogenerate] [--json]',
   help: [
     '  <description>  words for the file name, e.g. "add message embedding" → add_message_embedding',
     '  --dir DIR      where to write it (default: the last folder of COACH_DB_MIGRATIONS_DIR; else the',
     '                 folder named by "coach-db": { "migrations": … } in package.json; else ./migrations,',
     '                 which is then added to package.json so that up and the plugin read it)',
+    '  --autogenerate up = the DDL that turns the database into what the models declare (the diff',
+    '                 "coach-db check" prints; app models from COACH_DB_MODELS), down = its reverse.',
+    '                 What is unsafe to guess (rename, narrowing type, NOT NULL over NULLs) is a TODO.',
     '  --json         print {"created": path, "readByUp": true|false} instead of text',
     '',
     'Writes .ts in a checkout of this package (its CLI runs on tsx). In an app, JavaScript with JSDoc',
     'types that plain Node loads: .js (export) when its package.json has "type": "module", else .cjs.'
   ].join('\n'),
-  options: { dir: { type: 'string' }, json: { type: 'boolean' } },
+  options: { dir: { type: 'string' }, json: { type: 'boolean' }, autogenerate: { type: 'boolean' } },
   run: async (ctx) => {
     const description = toSnakeCase(ctx.positionals.join(' '))
     if (description === '') {
@@ -77,7 +81,13 @@ export const create: CliCommand = {
       ctx.err(`coach-db create: ${file} already exists; wait a second and try again.`)
       return EXIT.FAILED
     }
-    await writeFile(file, TEMPLATES[flavour](importFrom, description), { flag: 'wx' })
+    if (ctx.values.autogenerate === true) {
+      const text = await autogenerateFile(ctx, { description, importFrom, extension: flavour })
+      if (text === undefined) return EXIT.OK
+      await writeFile(file, text, { flag: 'wx' })
+    } else {
+      await writeFile(file, TEMPLATES[flavour](importFrom, description), { flag: 'wx' })
+    }
     const readByUp = read.some(folder => resolve(folder) === dir)
     if (ctx.values.json === true) {
       ctx.out(JSON.stringify({ created: file, readByUp, declaredIn: declare ? found?.packageJson : undefined }))
