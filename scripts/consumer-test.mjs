@@ -188,7 +188,7 @@ test('deleting a user deletes their conversations', async () => {
 
 test('the next test starts from the fixtures again', async () => {
   assert.ok(await app.db.models.User.findByPk(fx.users.ms_rivera.id))
-  assert.equal(await app.db.models.Conversation.count({ where: { userId: fx.users.ms_rivera.id } }), 2)
+  assert.equal(await app.db.models.Conversation.count({ where: { userId: fx.users.ms_rivera.id } }), 4)
 })
 `
 
@@ -236,9 +236,11 @@ try {
   if (tarball === undefined) throw new Error('no tarball')
 
   const { stdout: versions } = await npm(root, 'view', 'fastify@^5', 'version', '--json')
-  const fastify5 = JSON.parse(versions)
-  const oldest = Array.isArray(fastify5) ? fastify5[0] : fastify5
-  const newest = Array.isArray(fastify5) ? fastify5[fastify5.length - 1] : fastify5
+  const semver = v => v.split('.').map(Number)
+  const fastify5 = [JSON.parse(versions)].flat().filter(v => /^\d+\.\d+\.\d+$/.test(v))
+    .sort((a, b) => semver(a).reduce((d, n, i) => d || n - semver(b)[i], 0))
+  const oldest = fastify5[0]
+  const newest = fastify5[fastify5.length - 1]
   const snippet = await readmeSnippet()
   const runnable = snippet.replace(/await app\.listen\(\{ port: \d+ \}\)/, "await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })")
   assert(runnable !== snippet || /process\.env\.PORT/.test(snippet), 'README snippet listens on a fixed port the test can replace')
