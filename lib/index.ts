@@ -7,7 +7,7 @@ export * from './errors.js'
 export { PoolExhaustedError } from './connection/pool-errors.js'
 export { EmbeddedEngineError, startEmbedded, type EmbeddedErrorCode, type EmbeddedServer, type StartEmbeddedOptions } from './engine/index.js'
 export { Migrator, DEFAULT_META_TABLE, DEFAULT_MIGRATIONS_DIR } from './migrator/index.js'
-export type { MigrationLockMode, PlannedMigration, DownOptions, MigrationContext, MigrationFn, MigrationModule, MigrationStatus, AppliedMigration, MigratorOptions } from './migrator/index.js'
+export type { MigrationLockMode, PlannedMigration, DownOptions, UpResult, MigrationContext, MigrationFn, MigrationModule, MigrationStatus, AppliedMigration, MigratorOptions } from './migrator/index.js'
 // The models and their attribute types; MODEL_CLASSES (the registration list) stays internal.
 export * from '../models/user.js'
 export * from '../models/session.js'

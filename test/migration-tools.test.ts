@@ -58,7 +58,7 @@ t.test('an edited applied migration is reported by status and refused at startup
 t.test('a non-transactional migration runs outside a transaction and is recorded after it succeeds', async t => {
   const db = await freshDatabase(t, { migrated: false })
   const migrator = new Migrator(sequelizeFor(t, db.url), { migrationsDir: testMigrations('concurrent') })
-  t.same(await migrator.up(), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
+  t.same((await migrator.up()).applied, ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
   t.same(await queryRows(db.url, "SELECT indexname FROM pg_indexes WHERE indexname = 'idx_notes_body'"), [{ indexname: 'idx_notes_body' }])
   t.same((await migrator.executed()).map(m => m.name), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
   t.same(await migrator.down(), ['20261204000100_notes_body_index_concurrently'], 'and reverts the same way')
@@ -85,8 +85,10 @@ t.test('plan prints the SQL of pending migrations and leaves the database unchan
   t.equal((await runCli(['plan'], { DATABASE_URL: db.url })).out, 'Nothing to apply: the database is up to date.')
 })
 
-t.test('create scaffolds <UTC timestamp>_<description>.ts with typed up and down', async t => {
-  const dir = await tempDir(t)
+t.test('create scaffolds <UTC timestamp>_<description>.ts with typed up and down in a checkout of this package', async t => {
+  const checkout = await tempDir(t)
+  await writeFile(join(checkout, 'package.json'), '{ "name": "fastify-coach-db" }\n')
+  const dir = join(checkout, 'migrations')
   const before = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)
   const created = await runCli(['create', 'Add message', 'embedding', '--dir', dir], {})
   t.equal(created.code, 0)
@@ -95,7 +97,7 @@ t.test('create scaffolds <UTC timestamp>_<description>.ts with typed up and down
   t.ok((file as string).slice(0, 14) >= before, 'named with the current UTC time')
   t.match(created.out, `created ${join(dir, file as string)}\nnote: "coach-db up" reads `, 'and says that up does not read that folder yet')
   const text = await readFile(join(dir, file as string), 'utf8')
-  t.match(text, /import type \{ MigrationFn \} from 'fastify-coach-db'/)
+  t.match(text, /import type \{ MigrationFn \} from '..\/lib\/migrator\/types.js'/)
   t.match(text, /export const up: MigrationFn = async \(\{ context \}\) =>/)
   t.match(text, /export const down: MigrationFn/)
   const missing = await runCli(['create'], {})
@@ -117,7 +119,7 @@ t.test('an app adds its own migrations folder next to the package\'s: create wri
   await writeFile(join(appDir, 'package.json'), '{ "type": "module" }\n')
   const env = { DATABASE_URL: db.url, COACH_DB_MIGRATIONS_DIR: [DEFAULT_MIGRATIONS_DIR, appDir].join(delimiter) }
   const created = await runCli(['create', 'app notes'], env)
-  t.match(created.out, /^created .*_app_notes\.ts$/, 'into the last folder, with no note')
+  t.match(created.out, /^created .*_app_notes\.js$/, 'into the last folder, as the ESM app\'s JavaScript, with no note')
   // The installed CLI writes JavaScript; its template must load and run as it is.
   await writeFile(join(appDir, '20991231000000_from_js_template.js'), TEMPLATES.js('fastify-coach-db', 'from js template'))
   const up = await runCli(['up'], env)

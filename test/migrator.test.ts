@@ -40,7 +40,7 @@ t.test('migrations are applied in order and recorded with duration and checksum'
   t.equal(row?.name, '20261123000000_initial_schema')
   t.match(row?.checksum, /^[0-9a-f]{64}$/)
   t.type(row?.durationMs, 'number')
-  t.same(await migrator.up(), [], 'a second up applies nothing')
+  t.same(await migrator.up(), { applied: [], skipped: false }, 'a second up applies nothing')
 })
 
 t.test('down reverts one step by default and rejects a bad step or an unknown name', async t => {

@@ -105,7 +105,7 @@ async function assertContract (t: Test): Promise<void> {
 }
 
 t.test('up creates exactly the schema contract', async t => {
-  const applied = await migrator.up()
+  const { applied } = await migrator.up()
   t.same(applied, ['20261123000000_initial_schema'])
   t.same(await ourTables(), ['conversations', 'messages', 'schema_migrations', 'sessions', 'users'])
   await assertContract(t)

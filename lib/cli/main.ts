@@ -11,14 +11,25 @@ export interface CliIo {
   env: NodeJS.ProcessEnv
 }
 
-const defaultIo: CliIo = {
-  out: line => { process.stdout.write(`${line}\n`) },
-  err: line => { process.stderr.write(`${line}\n`) },
-  env: process.env
+/** The process's own streams. A reader that goes away (`coach-db plan | head`) is not an error. */
+function processIo (): CliIo {
+  return { out: pipeSafe(process.stdout), err: pipeSafe(process.stderr), env: process.env }
+}
+
+// After EPIPE the output is dropped, not the command: an `up` whose reader left still finishes
+// its migration (stopping half-way through a non-transactional one would be worse), then exits
+// with its own code and no stack trace.
+function pipeSafe (stream: NodeJS.WriteStream): (line: string) => void {
+  let closed = false
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    closed = true
+  })
+  return line => { if (!closed) stream.write(`${line}\n`) }
 }
 
 /** Runs `coach-db` with `argv` (without node and script); resolves to the exit code. */
-export async function main (argv: string[], io: CliIo = defaultIo): Promise<number> {
+export async function main (argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(generalHelp())

@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises'
+import { OptionsError } from '../errors.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { MigrationFile } from './types.js'
@@ -19,7 +20,7 @@ export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/',
 export async function discoverMigrations (dirs: string | readonly string[]): Promise<MigrationFile[]> {
   const byName = new Map<string, MigrationFile>()
   for (const dir of typeof dirs === 'string' ? [dirs] : dirs) {
-    for (const file of await readdir(dir)) {
+    for (const file of await listFolder(dir)) {
       if (file.endsWith('.d.ts')) continue
       const match = MIGRATION_FILE.exec(file)
       if (match === null) continue
@@ -28,4 +29,13 @@ export async function discoverMigrations (dirs: string | readonly string[]): Pro
     }
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
+}
+
+async function listFolder (dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    throw new OptionsError(`Migrations folder ${dir} does not exist. Create it ("coach-db create <description>" does), or fix migrationsDir / COACH_DB_MIGRATIONS_DIR / "coach-db".migrations in package.json.`, { cause: err })
+  }
 }

@@ -1,6 +1,7 @@
-export { Migrator, DEFAULT_META_TABLE, DEFAULT_LOCK_TIMEOUT, type DownOptions } from './migrator.js'
+export { Migrator, DEFAULT_META_TABLE, DEFAULT_LOCK_TIMEOUT, type DownOptions, type UpResult } from './migrator.js'
 export { MigrationLock } from './lock.js'
 export { migrationChecksum } from './checksum.js'
 export { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from './discover.js'
+export { defaultMigrationFolders, PACKAGE_JSON_FIELD, type MigrationFolders } from './folders.js'
 export { SchemaMigrationsStorage } from './storage.js'
 export type * from './types.js'

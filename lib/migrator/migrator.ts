@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { pathToFileURL } from 'node:url'
-import { Umzug, MigrationError as UmzugMigrationError, type RunnableMigration } from 'umzug'
 import type { Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import { MigrationError, OptionsError } from '../errors.js'
 import { silentLogger, type Logger } from '../connection/logger.js'
-import { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from './discover.js'
+import { discoverMigrations } from './discover.js'
+import { defaultMigrationFolders } from './folders.js'
 import { SchemaMigrationsStorage } from './storage.js'
 import { MigrationLock } from './lock.js'
 import { migrationChecksum } from './checksum.js'
@@ -23,89 +23,132 @@ export interface DownOptions {
   to?: string | 0
 }
 
+/** What `up` did: the names applied, and whether it stood aside for another process (`skip`). */
+export interface UpResult {
+  applied: string[]
+  /** `true` when lock mode `skip` found another process migrating, so nothing was tried. */
+  skipped: boolean
+}
+
 /**
- * Runs the migrations in a folder against one Sequelize connection through Umzug. Each migration
+ * What the runner needs of the migration lock: lib/migrator/lock.ts provides it, and
+ * {@link Migrator.acquireLock} is the one place that takes it.
+ */
+interface HeldLock {
+  /** Throws when the lock's session has gone, so a migration commits only under the lock. */
+  assertHeld: () => Promise<void>
+  /** Frees the lock; never throws. */
+  release: () => Promise<void>
+}
+
+/**
+ * Runs the migrations of one or more folders against one Sequelize connection. Each migration
  * runs in its own transaction together with its row in the meta table; `up` and `down` hold an
- * advisory lock so that replicas starting together migrate once.
+ * advisory lock so that replicas starting together migrate once. The runner is ours rather than
+ * umzug's: see migrations/README.md ("Why the runner is ours").
  */
 export class Migrator {
   readonly sequelize: Sequelize
-  readonly migrationsDir: string | readonly string[]
-  readonly storage: SchemaMigrationsStorage
-  readonly umzug: Umzug<{ sequelize: Sequelize }>
+  private readonly storage: SchemaMigrationsStorage
+  private readonly migrationsDir: string | readonly string[] | undefined
+  private folderList: Promise<readonly string[]> | undefined
   private readonly log: Logger
   private readonly lockMode: MigrationLockMode | false
   private readonly lockTimeout: number
   private readonly acceptEdited: boolean
-  private lock: MigrationLock | undefined
-  /** Whether the last `up` returned without migrating because another process held the lock (`skip`). */
-  skippedLastUp = false
+  private lock: HeldLock | undefined
 
   constructor (sequelize: Sequelize, options: MigratorOptions & { log?: Logger } = {}) {
     this.sequelize = sequelize
-    this.migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR
+    this.migrationsDir = options.migrationsDir
     this.log = options.log ?? silentLogger()
     this.lockMode = options.lock ?? 'wait'
     this.lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT
     this.acceptEdited = options.acceptEdited ?? false
     this.storage = new SchemaMigrationsStorage(sequelize, options.tableName ?? DEFAULT_META_TABLE)
-    this.umzug = new Umzug({
-      migrations: async () => (await discoverMigrations(this.migrationsDir)).map(file => this.runnable(file)),
-      context: { sequelize },
-      storage: this.storage,
-      logger: undefined
-    })
+  }
+
+  /** The meta table's name. */
+  get tableName (): string {
+    return this.storage.tableName
   }
 
   /**
-   * Applies pending migrations (all, or up to and including `to`) under the migration lock and
-   * returns the names applied. Refuses when an applied migration's file was edited, unless
-   * `acceptEdited`. In lock mode `skip`, returns `[]` when another process is migrating.
+   * Applies pending migrations (all, or up to and including `to`) under the migration lock.
+   * Refuses when an applied migration's file was edited, unless `acceptEdited`. In lock mode
+   * `skip`, returns `{ applied: [], skipped: true }` when another process is migrating.
    */
-  async up (options: { to?: string } = {}): Promise<string[]> {
-    this.skippedLastUp = false
-    // With `to`, umzug still has to check the name exists, so only a plain `up` takes the shortcut.
-    if (options.to === undefined && await this.isUpToDate()) {
+  async up (options: { to?: string } = {}): Promise<UpResult> {
+    // One listing and one checksum per file for the whole command.
+    const files = await this.discover()
+    const checksums = checksumsOf(files)
+    if (options.to !== undefined && !files.some(file => file.name === options.to)) {
+      throw new OptionsError(`up: no migration named "${options.to}" in ${(await this.folders()).join(', ')}. Run "coach-db status" to list migration names.`)
+    }
+    // Every replica of a deployed service starts with nothing to do: one read of the meta table
+    // settles that without the lock's extra connection. Nothing pending can't become pending
+    // behind our back, so skipping the lock here is safe.
+    const before = await this.storage.rowsIfExists()
+    if (before !== undefined && pendingAmong(before, files).length === 0 && (this.acceptEdited || (await editedAmong(before, files, checksums)).length === 0)) {
       this.log.info({ applied: [] }, 'database schema is up to date')
-      return []
+      return { applied: [], skipped: false }
     }
-    const names = await this.locked(async () => {
-      await this.refuseEdited()
-      const applied = await this.unwrap(() => this.umzug.up(options.to !== undefined ? { to: options.to } : {}))
-      return applied.map(m => m.name)
+    const applied = await this.locked(async () => {
+      // Read again under the lock: another replica may just have migrated.
+      const rows = await this.storage.rows()
+      await this.refuseEdited(rows, files, checksums)
+      let pending = pendingAmong(rows, files)
+      if (options.to !== undefined) {
+        const last = pending.findIndex(file => file.name === options.to)
+        pending = last === -1 ? [] : pending.slice(0, last + 1)
+      }
+      for (const file of pending) await this.run(file, 'up', checksums)
+      return pending.map(file => file.name)
     })
-    if (names === undefined) {
-      this.skippedLastUp = true
-      return []
-    }
-    this.log.info({ applied: names }, names.length > 0 ? `applied ${names.length} migration(s)` : 'database schema is up to date')
-    return names
+    if (applied === undefined) return { applied: [], skipped: true }
+    this.log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database schema is up to date')
+    return { applied, skipped: false }
   }
 
-  // Every replica of a deployed service starts with nothing to do: one read of the meta table
-  // settles that without the lock's extra connection. Nothing pending can't become pending
-  // behind our back, so skipping the lock here is safe.
-  private async isUpToDate (): Promise<boolean> {
-    const rows = await this.storage.rowsIfExists()
-    if (rows === undefined) return false
-    const applied = new Set(rows.map(row => row.name))
-    const files = await discoverMigrations(this.migrationsDir)
-    if (files.some(file => !applied.has(file.name))) return false
-    return (await this.editedAmong(rows, files)).length === 0 || this.acceptEdited
-  }
-
-  /** Reverts applied migrations, newest first, under the migration lock. Returns the names reverted. */
+  /** Reverts applied migrations, last applied first, under the migration lock. Returns the names reverted. */
   async down (options: DownOptions = {}): Promise<string[]> {
     if (options.step !== undefined && (!Number.isInteger(options.step) || options.step < 1)) {
       throw new OptionsError(`down: step must be a whole number >= 1 (got ${String(options.step)}).`)
     }
+    const files = await this.discover()
     const names = await this.locked(async () => {
-      const reverted = await this.unwrap(() => this.umzug.down(
-        options.to !== undefined ? { to: options.to } : { step: options.step ?? 1 }
-      ))
-      return reverted.map(m => m.name)
+      // What to revert comes from the meta table (the database's own history), never from the
+      // files that happen to be on disk: a folder left out must not shift `down` onto another
+      // migration. Every file must be found before anything runs.
+      const targets = toRevert(await this.storage.rows(), options)
+      const byName = new Map(files.map(file => [file.name, file]))
+      const missing = targets.filter(name => !byName.has(name))
+      if (missing.length > 0) throw this.missingFiles(missing, (await this.folders()).join(', '))
+      for (const name of targets) await this.run(byName.get(name) as MigrationFile, 'down')
+      return targets
     })
+    if (names !== undefined && names.length > 0) this.log.info({ reverted: names }, `reverted ${names.length} migration(s)`)
     return names ?? []
+  }
+
+  private missingFiles (missing: string[], folders: string): MigrationError {
+    const one = missing.length === 1
+    return new MigrationError(missing[0] as string, `Cannot revert ${missing.join(', ')}: ${this.storage.tableName} says ${one ? 'it was' : 'they were'} applied, but no file for ${one ? 'it' : 'them'} was found in ${folders}. Nothing was reverted. Add the folder that holds ${one ? 'it' : 'them'} (COACH_DB_MIGRATIONS_DIR, or the plugin's migrationsDir) and run again.`, { code: 'ERR_COACH_DB_MIGRATION_MISSING' })
+  }
+
+  /**
+   * The folders read, in order: `migrationsDir` when given, else the package's own migrations
+   * followed by the app's folder declared in its package.json (see {@link defaultMigrationFolders}).
+   */
+  async folders (): Promise<readonly string[]> {
+    this.folderList ??= this.migrationsDir !== undefined
+      ? Promise.resolve(typeof this.migrationsDir === 'string' ? [this.migrationsDir] : this.migrationsDir)
+      : defaultMigrationFolders().then(found => found.dirs)
+    return await this.folderList
+  }
+
+  private async discover (): Promise<MigrationFile[]> {
+    return await discoverMigrations(await this.folders())
   }
 
   /**
@@ -113,8 +156,8 @@ export class Migrator {
    * and it must work on a read-only replica and take no lock.
    */
   async pending (): Promise<string[]> {
-    const applied = new Set((await this.executed()).map(row => row.name))
-    return (await discoverMigrations(this.migrationsDir)).map(file => file.name).filter(name => !applied.has(name))
+    const [files, rows] = await Promise.all([this.discover(), this.executed()])
+    return pendingAmong(rows, files).map(file => file.name)
   }
 
   /** Rows of the meta table, oldest first (none before the first migration). */
@@ -124,10 +167,10 @@ export class Migrator {
 
   /** Every migration, applied, edited, missing or pending, in order. */
   async status (): Promise<MigrationStatus[]> {
-    const [files, rows] = await Promise.all([discoverMigrations(this.migrationsDir), this.executed()])
+    const [files, rows] = await Promise.all([this.discover(), this.executed()])
     const onDisk = new Set(files.map(f => f.name))
     const applied = new Map(rows.map(row => [row.name, row]))
-    const edited = new Set(await this.editedAmong(rows, files))
+    const edited = new Set(await editedAmong(rows, files, checksumsOf(files)))
     const names = [...new Set([...rows.map(r => r.name), ...files.map(f => f.name)])].sort()
     return names.map((name): MigrationStatus => {
       const row = applied.get(name)
@@ -138,24 +181,14 @@ export class Migrator {
     })
   }
 
-  /** Names of applied migrations whose file no longer has the checksum recorded when they ran. */
-  private async editedAmong (rows: AppliedMigration[], files: MigrationFile[]): Promise<string[]> {
-    const recorded = new Map(rows.map(row => [row.name, row.checksum]))
-    const checks = await Promise.all(files.map(async file => {
-      const checksum = recorded.get(file.name)
-      return checksum !== undefined && checksum !== null && checksum !== await migrationChecksum(file) ? file.name : undefined
-    }))
-    return checks.filter((name): name is string => name !== undefined)
-  }
-
   /**
    * The SQL that `up` would run, without applying it: the pending migrations run in one
    * transaction that is rolled back. A migration that runs outside a transaction (and every one
    * after it, which may depend on it) can't be previewed and is reported as such.
    */
   async plan (): Promise<PlannedMigration[]> {
-    const pendingNames = new Set(await this.pending())
-    const files = (await discoverMigrations(this.migrationsDir)).filter(f => pendingNames.has(f.name))
+    const [all, rows] = await Promise.all([this.discover(), this.executed()])
+    const files = pendingAmong(rows, all)
     const planned: PlannedMigration[] = []
     const transaction = await this.sequelize.transaction()
     try {
@@ -188,11 +221,10 @@ export class Migrator {
       await this.storage.ensureTable()
       return await fn()
     }
-    const lock = await MigrationLock.acquire(this.sequelize, this.storage.tableName, { mode: this.lockMode, timeoutMs: this.lockTimeout }, this.log)
+    const lock = await this.acquireLock(this.lockMode)
     if (lock === undefined) return undefined
     this.lock = lock
     try {
-      // The pending list is read again under the lock: another replica may just have migrated.
       await this.storage.ensureTable()
       return await fn()
     } finally {
@@ -201,29 +233,25 @@ export class Migrator {
     }
   }
 
-  private async refuseEdited (): Promise<void> {
-    const edited = (await this.status()).filter(m => m.state === 'edited')
+  // The one call into lib/migrator/lock.ts.
+  private async acquireLock (mode: MigrationLockMode): Promise<HeldLock | undefined> {
+    return await MigrationLock.acquire(this.sequelize, this.storage.tableName, { mode, timeoutMs: this.lockTimeout }, this.log)
+  }
+
+  private async refuseEdited (rows: AppliedMigration[], files: MigrationFile[], checksums: Checksums): Promise<void> {
+    const edited = await editedAmong(rows, files, checksums)
     if (edited.length === 0) return
-    const names = edited.map(m => m.name).join(', ')
+    const names = edited.join(', ')
     if (this.acceptEdited) {
-      this.log.warn({ edited: edited.map(m => m.name) }, `applied migration file(s) changed since they ran: ${names} (accepted by acceptEditedMigrations)`)
+      this.log.warn({ edited }, `applied migration file(s) changed since they ran: ${names} (accepted by acceptEditedMigrations)`)
       return
     }
-    const first = edited[0]?.name as string
-    const path = (await discoverMigrations(this.migrationsDir)).find(file => file.name === first)?.path ?? first
+    const first = edited[0] as string
+    const path = files.find(file => file.name === first)?.path ?? first
     throw new MigrationError(first, `Applied migration ${names} was edited after it ran (its checksum in ${this.storage.tableName} no longer matches ${path}). Restore the file and put the change in a new migration, or set acceptEditedMigrations: true if the edit is harmless (a comment, formatting).`, { code: 'ERR_COACH_DB_MIGRATION_EDITED' })
   }
 
-  private runnable (file: MigrationFile): RunnableMigration<{ sequelize: Sequelize }> {
-    return {
-      name: file.name,
-      path: file.path,
-      up: async () => { await this.run(file, 'up') },
-      down: async () => { await this.run(file, 'down') }
-    }
-  }
-
-  private async run (file: MigrationFile, direction: 'up' | 'down'): Promise<void> {
+  private async run (file: MigrationFile, direction: 'up' | 'down', checksums?: Checksums): Promise<void> {
     const migration = await loadMigration(file)
     const started = performance.now()
     this.log.info({ migration: file.name, direction }, `migration ${direction}: ${file.name}`)
@@ -237,15 +265,17 @@ export class Migrator {
       // record a migration another replica may be running now.
       await this.lock?.assertHeld()
       if (direction === 'up') {
-        await this.storage.record({ name: file.name, durationMs: Math.round(performance.now() - started), checksum: await migrationChecksum(file) }, transaction)
+        const checksum = await (checksums ?? checksumsOf([file]))(file)
+        await this.storage.record({ name: file.name, durationMs: Math.round(performance.now() - started), checksum }, transaction)
       } else {
         await this.storage.erase(file.name, transaction)
       }
     }
-    if (migration.transaction === false) {
-      await apply(undefined)
-    } else {
-      await this.sequelize.transaction(async (transaction) => { await apply(transaction) })
+    try {
+      if (migration.transaction === false) await apply(undefined)
+      else await this.sequelize.transaction(async (transaction) => { await apply(transaction) })
+    } catch (err) {
+      throw toMigrationError(file.name, direction, err)
     }
     this.log.info({ migration: file.name, direction, durationMs: Math.round(performance.now() - started) }, `migration ${direction} done: ${file.name}`)
   }
@@ -258,20 +288,51 @@ export class Migrator {
       query: async (sql, options = {}) => await this.sequelize.query(sql, { ...options, transaction })
     }
   }
+}
 
-  // Umzug wraps every failure in its own error; callers get ours (with the driver error as cause).
-  private async unwrap<T> (fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn()
-    } catch (err) {
-      if (err instanceof UmzugMigrationError && err.cause instanceof MigrationError) throw err.cause
-      if (err instanceof UmzugMigrationError) throw toMigrationError(err.migration.name, err.migration.direction, err.cause)
-      if (err instanceof Error && /Couldn't find migration to apply with name/.test(err.message)) {
-        throw new OptionsError(`${err.message}. Run "coach-db status" to list migration names.`, { cause: err })
-      }
-      throw err
+/** Each file's checksum, computed at most once per command. */
+type Checksums = (file: MigrationFile) => Promise<string>
+
+function checksumsOf (files: MigrationFile[]): Checksums {
+  const memo = new Map<string, Promise<string>>()
+  return async (file) => {
+    let sum = memo.get(file.path)
+    if (sum === undefined) {
+      sum = migrationChecksum(file)
+      memo.set(file.path, sum)
     }
+    return await sum
   }
+}
+
+function pendingAmong (rows: AppliedMigration[], files: MigrationFile[]): MigrationFile[] {
+  const applied = new Set(rows.map(row => row.name))
+  return files.filter(file => !applied.has(file.name))
+}
+
+/** Names of applied migrations whose file no longer has the checksum recorded when they ran. */
+async function editedAmong (rows: AppliedMigration[], files: MigrationFile[], checksums: Checksums): Promise<string[]> {
+  const recorded = new Map(rows.map(row => [row.name, row.checksum]))
+  const checks = await Promise.all(files.map(async file => {
+    const checksum = recorded.get(file.name)
+    return checksum !== undefined && checksum !== null && checksum !== await checksums(file) ? file.name : undefined
+  }))
+  return checks.filter((name): name is string => name !== undefined)
+}
+
+// Applied migrations, last applied first, that `down` reverts for these options.
+function toRevert (rows: AppliedMigration[], options: DownOptions): string[] {
+  const newestFirst = [...rows]
+    .sort((a, b) => a.executedAt.getTime() - b.executedAt.getTime() || a.name.localeCompare(b.name))
+    .reverse()
+    .map(row => row.name)
+  if (options.to === 0) return newestFirst
+  if (options.to !== undefined) {
+    const index = newestFirst.indexOf(options.to)
+    if (index === -1) throw new OptionsError(`down: migration "${options.to}" is not applied, so there is nothing to revert to. Run "coach-db status" to list migration names.`)
+    return newestFirst.slice(0, index + 1)
+  }
+  return newestFirst.slice(0, options.step ?? 1)
 }
 
 const planning = new AsyncLocalStorage<string>()

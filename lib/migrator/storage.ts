@@ -1,6 +1,5 @@
 import { QueryTypes, type Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
-import type { UmzugStorage } from 'umzug'
 import type { AppliedMigration } from './types.js'
 import { driverCode } from '../connection/connect.js'
 
@@ -13,10 +12,9 @@ interface MetaRow {
 
 /**
  * The meta table. Rows are written by the runner inside each migration's own transaction
- * ({@link record}); umzug's `logMigration` / `unlogMigration`, called after that, are idempotent
- * and so find nothing left to do.
+ * ({@link record}, {@link erase}), so a migration and its row land together or not at all.
  */
-export class SchemaMigrationsStorage implements UmzugStorage {
+export class SchemaMigrationsStorage {
   readonly tableName: string
   private readonly sequelize: Sequelize
   private readonly quotedTable: string
@@ -50,18 +48,6 @@ export class SchemaMigrationsStorage implements UmzugStorage {
 
   async erase (name: string, transaction?: Transaction): Promise<void> {
     await this.sequelize.query(`DELETE FROM ${this.quotedTable} WHERE name = :name`, { replacements: { name }, transaction })
-  }
-
-  async logMigration ({ name }: { name: string }): Promise<void> {
-    await this.record({ name, durationMs: 0, checksum: null })
-  }
-
-  async unlogMigration ({ name }: { name: string }): Promise<void> {
-    await this.erase(name)
-  }
-
-  async executed (): Promise<string[]> {
-    return (await this.rows()).map(row => row.name)
   }
 
   async rows (): Promise<AppliedMigration[]> {

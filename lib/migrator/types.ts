@@ -72,7 +72,8 @@ export type MigrationLockMode = 'wait' | 'skip' | 'fail'
 export interface MigratorOptions {
   /**
    * Folder of migration files, or several merged in name order, e.g. the package's own and an
-   * app's: `[DEFAULT_MIGRATIONS_DIR, './migrations']`. Defaults to the package's own `migrations/`.
+   * app's: `[DEFAULT_MIGRATIONS_DIR, './migrations']`. Default: the package's own `migrations/`,
+   * then the folder the app names in its package.json (`"coach-db": { "migrations": "…" }`).
    */
   migrationsDir?: string | readonly string[]
   /** Meta table name. Default `schema_migrations`. */

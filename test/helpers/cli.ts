@@ -11,3 +11,17 @@ export async function runCli (args: string[], env: NodeJS.ProcessEnv): Promise<C
   const code = await main(args, io)
   return { code, out: out.join('\n'), err: err.join('\n') }
 }
+
+const BIN = new URL('../../bin/coach-db.js', import.meta.url).pathname
+
+/** Runs the `coach-db` bin as a user would: a child process with its own cwd and environment. */
+export async function runBin (args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliRun> {
+  const { spawn } = await import('node:child_process')
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  const code = await new Promise<number>(resolve => child.on('close', (c: number | null) => { resolve(c ?? 1) }))
+  return { code, out: out.trimEnd(), err: err.trimEnd() }
+}

@@ -49,6 +49,7 @@ t.test('while a slow migration holds the lock: wait waits, skip starts, fail fai
   await skipper.ready()
   t.match(skipLogs.text(), /is migrating this database; starting without migrating/, 'skip logs why and starts')
   t.same(await skipper.db.migrator.pending(), ['20261203000000_slow_table'], 'skip did not migrate')
+  t.same(await new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW, lock: 'skip' }).up(), { applied: [], skipped: true }, 'up() says it stood aside')
 
   const failer = Fastify()
   t.teardown(() => failer.close())
@@ -67,8 +68,8 @@ t.test('while a slow migration holds the lock: wait waits, skip starts, fail fai
 
   const waiter = new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW })
   const waited = await waiter.up()
-  t.same(await holding, ['20261203000000_slow_table'], 'the holder applied it')
-  t.same(waited, [], 'the waiter waited, then found nothing left to do')
+  t.same(await holding, { applied: ['20261203000000_slow_table'], skipped: false }, 'the holder applied it')
+  t.same(waited, { applied: [], skipped: false }, 'the waiter waited, then found nothing left to do')
   t.notOk(await lockIsHeld(db.url), 'the lock is released')
 })
 

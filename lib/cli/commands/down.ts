@@ -7,14 +7,15 @@ const DATA_LOSS = 'Reverting the initial migration DROPS the users, sessions, co
 export const down: CliCommand = {
   name: 'down',
   summary: 'revert migrations (one step by default)',
-  usage: 'coach-db down [--step N | --to NAME | --to 0 --yes]',
+  usage: 'coach-db down [--step N | --to NAME | --to 0 --yes] [--json]',
   help: [
     '  --step N    revert the N most recent migrations (default 1)',
     '  --to NAME   revert every migration applied after NAME, and NAME itself',
     '  --to 0      revert everything; needs --yes. ' + DATA_LOSS,
-    '  --yes       confirm a revert to the beginning'
+    '  --yes       confirm a revert to the beginning',
+    '  --json      print {"reverted": [names]} instead of text'
   ].join('\n'),
-  options: { step: { type: 'string' }, to: { type: 'string' }, yes: { type: 'boolean' } },
+  options: { step: { type: 'string' }, to: { type: 'string' }, yes: { type: 'boolean' }, json: { type: 'boolean' } },
   run: async (ctx) => {
     const parsed = parseDownOptions(ctx.values)
     if (typeof parsed === 'string') {
@@ -27,6 +28,10 @@ export const down: CliCommand = {
     }
     return await withDatabase(ctx, async ({ migrator }) => {
       const reverted = await migrator.down(parsed)
+      if (ctx.values.json === true) {
+        ctx.out(JSON.stringify({ reverted }))
+        return EXIT.OK
+      }
       if (reverted.length === 0) ctx.out('Nothing to revert: no migration is applied.')
       for (const name of reverted) ctx.out(`reverted ${name}`)
       return EXIT.OK

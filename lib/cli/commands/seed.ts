@@ -11,15 +11,16 @@ const WIPE = `TRUNCATE ${FIXTURE_TABLES.join(', ')}`
 export const seed: CliCommand = {
   name: 'seed',
   summary: 'load the fixture set into the database (local development)',
-  usage: 'coach-db seed [--force]',
+  usage: 'coach-db seed [--force] [--json]',
   help: [
     '  --force     empty the users, sessions, conversations and messages tables first (TRUNCATE:',
     '              ALL their rows are deleted), then load; both in one transaction',
+    '  --json      print {"database", "emptied": {table: rows} | null, "seeded": {table: rows}}',
     '',
     'Refuses a database that is not migrated (run "coach-db up") or that has rows in any of the four',
     'tables, unless --force. Ids are stable: UUID v5 of "<table>:<label>", the same as in tests.'
   ].join('\n'),
-  options: { force: { type: 'boolean' } },
+  options: { force: { type: 'boolean' }, json: { type: 'boolean' } },
   run: async (ctx) => await withDatabase(ctx, async ({ sequelize }) => {
     await assertMigrated(sequelize)
     const counts = await tableCounts(sequelize)
@@ -30,6 +31,10 @@ export const seed: CliCommand = {
       return EXIT.FAILED
     }
     const loaded = await wipeAndLoad(sequelize, rows > 0)
+    if (ctx.values.json === true) {
+      ctx.out(JSON.stringify({ database: sequelize.getDatabaseName(), emptied: rows > 0 ? counts : null, seeded: loaded }))
+      return EXIT.OK
+    }
     if (rows > 0) ctx.out(`Emptied ${FIXTURE_TABLES.join(', ')} (${describe(counts)}).`)
     ctx.out(`Seeded ${describe(loaded)} into "${sequelize.getDatabaseName()}".`)
     return EXIT.OK
