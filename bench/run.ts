@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { createTestDatabase } from '../lib/testing/database.js'
 import { benchStartup } from './startup.js'
+import { benchColdStart } from './cold-start.js'
 import { benchRequests } from './requests.js'
 import { benchWrites } from './writes.js'
 import { benchPaging } from './paging.js'
@@ -20,6 +21,7 @@ const db = await createTestDatabase()
 const figures: Figure[] = []
 try {
   if (wanted('startup')) figures.push(...await benchStartup(db.url))
+  if (wanted('cold-start')) figures.push(...await benchColdStart(db.url))
   if (wanted('requests')) {
     await generateDataset(db.url, { users: 100, conversations: 1_000, messages: 100_000 })
     figures.push(...await benchRequests(db.url))

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { Op, Sequelize, type WhereOptions } from 'sequelize'
-import { isolateEachTest, jsonbPath, loadFixtures, type MessageLabel } from '../lib/testing/index.js'
+import { isolateEachTest, loadFixtures, type MessageLabel } from '../lib/testing/index.js'
+import { jsonbPath } from '../lib/index.js'
 import { buildApp, freshDatabase } from './helpers/app.js'
 
 // JSONB queries on messages.citations through the models, each checked against the labels the

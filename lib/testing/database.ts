@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import pg from 'pg'
 import { Migrator } from '../migrator/migrator.js'
-import { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from '../migrator/discover.js'
+import { defaultMigrationFolders } from '../migrator/folders.js'
+import { discoverMigrations } from '../migrator/discover.js'
 import { loadFixtures } from '../fixtures/load.js'
 import { resolveAllRows } from '../fixtures/rows.js'
 import { createEmbeddedTestDatabase, testEngine } from '../engine/test-database.js'
@@ -53,7 +54,7 @@ export async function createTestDatabase (options: CreateTestDatabaseOptions = {
   if (options.adminUrl === undefined && await testEngine() === 'pglite') return await createEmbeddedTestDatabase(options)
   const adminUrl = options.adminUrl ?? testAdminUrl()
   const name = `coach_test_${randomBytes(6).toString('hex')}`
-  const template = options.migrated === false ? undefined : await ensureTemplate(adminUrl, options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR, options.fixtures === true)
+  const template = options.migrated === false ? undefined : await ensureTemplate(adminUrl, options.migrationsDir ?? (await defaultMigrationFolders()).dirs, options.fixtures === true)
   await withAdmin(adminUrl, async (client) => {
     await client.query(`CREATE DATABASE ${quote(name)}${template ? ` TEMPLATE ${quote(template)}` : ''}`)
   })

@@ -16,7 +16,6 @@ export {
   FIXTURE_TABLES,
   FixtureError,
   FIXTURE_ERROR_CODES,
-  jsonbPath,
   tableCounts,
   type Fixtures,
   type PartialFixtures,
@@ -25,8 +24,6 @@ export {
   type FixtureTable,
   type FixtureTarget,
   type LoadFixturesOptions,
-  type JsonbPathStep,
-  type JsonbPathType,
   type TimeOffset
 } from '../fixtures/index.js'
 export { coachFixtures, type FixtureLabels, type UserLabel, type SessionLabel, type ConversationLabel, type MessageLabel } from '../../fixtures/index.js'

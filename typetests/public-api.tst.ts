@@ -1,0 +1,66 @@
+import { expect, test } from 'tstyche'
+import Fastify from 'fastify'
+import type { Transaction } from 'sequelize'
+import dbPlugin, {
+  fastifyCoachDb,
+  type CoachDb,
+  type CoachDbOptions,
+  type Logger,
+  type MessageAttributes,
+  type MigrationLockMode,
+  type Models,
+  type PlannedMigration,
+  type RecentMessagesPage,
+  type SchemaDifference,
+  type SchemaShape
+} from '../lib/index.js'
+import * as root from '../lib/index.js'
+import * as testing from '../lib/testing/index.js'
+
+const app = Fastify()
+
+test('app.db and its models are typed after register', () => {
+  expect(app.db).type.toBe<CoachDb>()
+  expect(app.db.models).type.toBe<Models>()
+  expect(app.db.models.User.findByPk('id')).type.toBe<Promise<InstanceType<Models['User']> | null>>()
+  expect(app.db.health()).type.toBe<ReturnType<CoachDb['health']>>()
+})
+
+test('Message.recent returns a page of plain MessageAttributes', () => {
+  expect(app.db.models.Message.recent('conversation-id')).type.toBe<Promise<RecentMessagesPage>>()
+  expect<RecentMessagesPage['messages']>().type.toBe<MessageAttributes[]>()
+  expect<RecentMessagesPage['nextCursor']>().type.toBe<string | null>()
+  expect(app.db.models.Message.recent('id', { limit: 10, cursor: 'abc' })).type.not.toRaiseError()
+  expect(app.db.models.Message.recent('id', { limit: '10' })).type.toRaiseError()
+})
+
+test('the plugin is registered with typed options', () => {
+  expect(app.register(dbPlugin, { connectionString: 'postgres://u@h/db', migrate: true })).type.not.toRaiseError()
+  expect(app.register(fastifyCoachDb, { secretId: 'prod/db', region: 'eu-west-1', migrationLock: 'skip' })).type.not.toRaiseError()
+  expect(app.register(dbPlugin, { migrationLock: 'sometimes' })).type.toRaiseError()
+  expect(app.register(dbPlugin, { pool: { max: '10' } })).type.toRaiseError()
+  expect(app.register(dbPlugin, { connectionStrng: 'postgres://u@h/db' })).type.toRaiseError()
+  expect(app.register(dbPlugin, { statementTimeoutMs: '5s' })).type.toRaiseError()
+  expect<CoachDbOptions['migrationLock']>().type.toBe<MigrationLockMode | false | undefined>()
+})
+
+test('request-scoped transactions are typed on the request', () => {
+  app.get('/x', { config: { transaction: true } }, async (request) => {
+    expect(request.dbTransaction).type.toBe<Transaction | null>()
+    return null
+  })
+})
+
+test('types that public signatures use are exported', () => {
+  expect<MigrationLockMode>().type.toBe<'wait' | 'skip' | 'fail'>()
+  expect<PlannedMigration>().type.not.toBe<never>()
+  expect<SchemaShape>().type.toHaveProperty('tables')
+  expect<SchemaDifference>().type.not.toBe<never>()
+  expect<Logger>().type.toHaveProperty('warn')
+})
+
+test('internals are not exported', () => {
+  expect(root).type.not.toHaveProperty('MODEL_CLASSES')
+  expect(testing).type.not.toHaveProperty('jsonbPath')
+  expect(root).type.toHaveProperty('jsonbPath')
+})
