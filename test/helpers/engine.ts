@@ -12,3 +12,8 @@ export const hasPostgresBinaries = await access(`${PG_BIN}/initdb`).then(() => t
 export function needsServer (why: string): { skip: string | false } {
   return { skip: onPglite ? `needs a PostgreSQL server (${why}); this run uses PGlite` : false }
 }
+
+/** Subtest options that skip, with the reason, what needs a private cluster (initdb, pg_ctl) when the server binaries are missing. */
+export function needsPrivateCluster (why: string): { skip: string | false } {
+  return { skip: hasPostgresBinaries ? false : `needs the PostgreSQL server binaries (initdb, pg_ctl) for ${why}` }
+}

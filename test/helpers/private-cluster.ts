@@ -1,9 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { chown, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import pg from 'pg'
 
@@ -42,28 +43,26 @@ export interface PrivateClusterOptions {
 }
 
 /**
- * `initdb` into a temp dir with scram auth and a random superuser password, a free port on
- * loopback, `pg_ctl start -w`. As root, everything runs as the `postgres` OS user (PostgreSQL
- * refuses to run as root) and the temp dir is handed to that user. Pass `t` to have it removed at
- * teardown; it is also stopped if the process exits without teardown.
+ * A copy of a freshly initdb'd data directory (scram auth, a random superuser password, a
+ * self-signed certificate) in a temp dir, a free port on loopback, `pg_ctl start -w`. As root,
+ * everything runs as the `postgres` OS user (PostgreSQL refuses to run as root) and the temp dir
+ * is handed to that user. Pass `t` to have it removed at teardown; it is also stopped if the
+ * process exits without teardown. Each caller gets a server of its own (tests stop and restart
+ * theirs), but `initdb` runs once: see {@link initdbTemplate}.
  */
 export async function startPrivateCluster (t?: { teardown: (fn: () => Promise<void>) => void }, options: PrivateClusterOptions = {}): Promise<PrivateCluster> {
   const owner = process.getuid?.() === 0 ? postgresUser() : undefined
   const dir = await mkdtemp(join(tmpdir(), 'coach-pg-'))
   const data = join(dir, 'data')
-  const password = randomBytes(12).toString('hex')
-  await writeFile(join(dir, 'pwfile'), `${password}\n`, { mode: 0o600 })
-  if (owner !== undefined) {
-    await chown(dir, owner.uid, owner.gid)
-    await chown(join(dir, 'pwfile'), owner.uid, owner.gid)
-  }
+  if (owner !== undefined) await chown(dir, owner.uid, owner.gid)
   const asOwner = async (cmd: string, args: string[]): Promise<void> => {
     const [file, argv] = owner !== undefined ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]
     await run(file, argv, { timeout: 60_000 })
   }
-  await asOwner(join(PG_BIN, 'initdb'), ['-D', data, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${join(dir, 'pwfile')}`, '--encoding=UTF8', '--locale=C', '--no-sync'])
-  const ssl = options.ssl ?? hasOpenssl()
-  if (ssl) await asOwner('openssl', ['req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-subj', '/CN=127.0.0.1', '-days', '2', '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt')])
+  const template = await initdbTemplate(owner)
+  await asOwner('cp', ['-a', template.data, data])
+  const password = template.password
+  const ssl = (options.ssl ?? true) && template.ssl
 
   let port = 0
   let running = false
@@ -139,7 +138,8 @@ function postgresUser (): { uid: number, gid: number } {
   return { uid: uid as number, gid: gid as number }
 }
 
-function hasOpenssl (): boolean {
+/** Whether `openssl` is here to make the server certificate (clusters then accept TLS). */
+export function hasOpenssl (): boolean {
   try {
     execFileSync('openssl', ['version'], { stdio: 'ignore' })
     return true
@@ -154,4 +154,81 @@ async function freePort (): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise(resolve => server.close(resolve))
   return port
+}
+
+/** Where the shared initdb templates live (one per PostgreSQL build and day). */
+export const TEMPLATE_ROOT = join(tmpdir(), 'fastify-coach-db')
+
+interface Template { data: string, password: string, ssl: boolean }
+
+/**
+ * `initdb` (and the certificate) cost seconds of CPU per cluster, the same every time: it runs
+ * once, into a shared template that every private cluster copies (`cp -a`, well under a second).
+ * Parallel test files race for a lock directory; the winner builds the template aside and renames
+ * it into place, the others wait for it. A template is kept for the day (its certificate is valid
+ * for two), so a whole `npm test` pays for one `initdb` at most.
+ */
+async function initdbTemplate (owner: { uid: number, gid: number } | undefined): Promise<Template> {
+  const prefix = `pg-initdb-${createHash('sha256').update(PG_BIN).digest('hex').slice(0, 8)}-`
+  const name = `${prefix}${new Date().toISOString().slice(0, 10)}`
+  const target = join(TEMPLATE_ROOT, name)
+  const lock = `${target}.lock`
+  await mkdir(TEMPLATE_ROOT, { recursive: true, mode: 0o755 })
+  for (let waited = 0; ; waited += 100) {
+    const ready = await readTemplate(target)
+    if (ready !== undefined) return ready
+    try {
+      await mkdir(lock)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // Another file is building it; a lock older than two minutes is left by a killed run.
+      const age = Date.now() - (await stat(lock).then(s => s.mtimeMs, () => Date.now()))
+      if (age > 120_000 || waited > 180_000) await rm(lock, { recursive: true, force: true })
+      await sleep(100)
+      continue
+    }
+    try {
+      await buildTemplate(target, owner)
+      await removeOlderTemplates(prefix, name)
+    } finally {
+      await rm(lock, { recursive: true, force: true })
+    }
+  }
+}
+
+async function readTemplate (target: string): Promise<Template | undefined> {
+  const password = await readFile(join(target, 'password'), 'utf8').catch(() => undefined)
+  if (password === undefined) return undefined
+  const ssl = await stat(join(target, 'data', 'server.crt')).then(() => true, () => false)
+  return { data: join(target, 'data'), password: password.trim(), ssl }
+}
+
+async function buildTemplate (target: string, owner: { uid: number, gid: number } | undefined): Promise<void> {
+  const dir = await mkdtemp(`${target}.build-`)
+  try {
+    const data = join(dir, 'data')
+    const password = randomBytes(12).toString('hex')
+    await writeFile(join(dir, 'password'), `${password}\n`, { mode: 0o600 })
+    if (owner !== undefined) {
+      await chown(dir, owner.uid, owner.gid)
+      await chown(join(dir, 'password'), owner.uid, owner.gid)
+    }
+    const asOwner = async (cmd: string, args: string[]): Promise<void> => {
+      const [file, argv] = owner !== undefined ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]
+      await run(file, argv, { timeout: 60_000 })
+    }
+    await asOwner(join(PG_BIN, 'initdb'), ['-D', data, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${join(dir, 'password')}`, '--encoding=UTF8', '--locale=C', '--no-sync'])
+    if (hasOpenssl()) await asOwner('openssl', ['req', '-x509', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-subj', '/CN=127.0.0.1', '-days', '2', '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt')])
+    await rename(dir, target)
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+// Yesterday's templates (and builds a killed run left) are of no further use.
+async function removeOlderTemplates (prefix: string, keep: string): Promise<void> {
+  for (const entry of await readdir(TEMPLATE_ROOT).catch(() => [] as string[])) {
+    if (entry.startsWith(prefix) && entry !== keep && !entry.endsWith('.lock')) await rm(join(TEMPLATE_ROOT, entry), { recursive: true, force: true }).catch(() => {})
+  }
 }
