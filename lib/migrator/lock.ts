@@ -3,7 +3,7 @@ import pg from 'pg'
 import type { Sequelize } from 'sequelize-typescript'
 import { MigrationError } from '../errors.js'
 import type { Logger } from '../connection/logger.js'
-import { connectionOpenerOf, type ConnectionOpener, type DedicatedConnection } from '../connection/pg-driver.js'
+import { connectionOpenerOf, driverOpener, type ConnectionOpener, type DedicatedConnection } from '../connection/pg-driver.js'
 import type { MigrationLockMode } from './types.js'
 
 /** How {@link MigrationLock.acquire} behaves. */
@@ -24,17 +24,8 @@ export interface MigrationLockOptions {
 export function lockConnectionOpener (sequelize: Sequelize): ConnectionOpener {
   const registered = connectionOpenerOf(sequelize)
   if (registered !== undefined) return registered
-  return async () => {
-    const { host, port, database, username, password, dialectOptions } = sequelize.config as unknown as { host?: string, port?: string | number, database: string, username?: string, password?: string, dialectOptions?: { ssl?: pg.ClientConfig['ssl'] } }
-    const client = new pg.Client({ host, port: port !== undefined ? Number(port) : undefined, database, user: username, password: password ?? undefined, ssl: dialectOptions?.ssl, keepAlive: true, application_name: 'fastify-coach-db' })
-    try {
-      await client.connect()
-    } catch (err) {
-      await client.end().catch(() => {})
-      throw err
-    }
-    return client as unknown as DedicatedConnection
-  }
+  const { host, port, database, username, password, dialectOptions } = sequelize.config as unknown as { host?: string, port?: string | number, database: string, username?: string, password?: string, dialectOptions?: { ssl?: pg.ClientConfig['ssl'] } }
+  return driverOpener(pg, { host, port: port !== undefined ? Number(port) : undefined, database, user: username, password: password ?? undefined, ssl: dialectOptions?.ssl, keepAlive: true, application_name: 'fastify-coach-db' })
 }
 
 /**
