@@ -24,11 +24,14 @@ export interface ExampleAppOptions {
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    // The embedded engine (npm start) boots PGlite and migrates inside register: several seconds
+    // on a small machine, more than Fastify's default 10 s budget allows for when it is busy.
+    pluginTimeout: 30_000,
     bodyLimit: 1024 * 1024
   })
   app.setValidatorCompiler(validatorCompiler)
   try {
-    await app.register(dbPlugin, { migrate: true, healthRoutes: true, ...options.db, connectionString: options.connectionString })
+    await app.register(dbPlugin, { migrate: true, healthRoutes: true, healthTimeoutMs: 5_000, ...options.db, connectionString: options.connectionString })
     registerErrorHandler(app)
     await app.register(healthRoutes)
     await app.register(userRoutes)

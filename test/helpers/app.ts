@@ -13,7 +13,10 @@ export async function freshDatabase (t: Test, options: { migrated?: boolean } = 
 
 /** A Fastify app with the plugin registered, `routes` added, and ready; closed at teardown. */
 export async function buildApp (t: Test, options: CoachDbOptions, logger: Record<string, unknown> | boolean = false, routes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
-  const app = Fastify({ logger })
+  // Booting PGlite and migrating inside register takes several seconds on 2 busy cores (tap runs
+  // two files at once): give embedded apps the room an app on such a machine would configure.
+  const embedded = typeof options.connectionString === 'string' && options.connectionString.startsWith('pglite:')
+  const app = Fastify({ logger, ...(embedded ? { pluginTimeout: 60_000 } : {}) })
   t.teardown(async () => { await app.close() })
   await app.register(dbPlugin, options)
   routes?.(app)
