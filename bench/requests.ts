@@ -20,14 +20,14 @@ const messageSchema = {
     inputTokens: { type: ['integer', 'null'] },
     outputTokens: { type: ['integer', 'null'] },
     costUsd: { type: ['string', 'null'] },
-    created_at: { type: 'string', format: 'date-time' }
+    createdAt: { type: 'string', format: 'date-time' }
   }
 } as const
 const schema = { response: { 200: { type: 'array', items: messageSchema } } }
 
 const PG_SQL = `SELECT id, conversation_id AS "conversationId", role, content, citations, domains,
   feedback_score AS "feedbackScore", input_tokens AS "inputTokens", output_tokens AS "outputTokens",
-  cost_usd AS "costUsd", created_at FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC LIMIT 50`
+  cost_usd AS "costUsd", created_at AS "createdAt" FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50`
 
 /** The variants of "last 50 messages of a conversation", each a route on one server. */
 export const VARIANTS = {
@@ -43,11 +43,11 @@ export async function buildBenchServer (url: string): Promise<{ app: FastifyInst
   await app.register(dbPlugin, { connectionString: url, pool: { max: 10 } })
   const pool = new pg.Pool({ connectionString: url, max: 10 })
   const { Message } = app.db.models
-  const attributes = ['id', 'conversationId', 'role', 'content', 'citations', 'domains', 'feedbackScore', 'inputTokens', 'outputTokens', 'costUsd', 'created_at']
-  const query = { attributes, order: [['created_at', 'DESC']] as Array<[string, string]>, limit: 50 }
+  const attributes = ['id', 'conversationId', 'role', 'content', 'citations', 'domains', 'feedbackScore', 'inputTokens', 'outputTokens', 'costUsd', 'createdAt']
+  const query = { attributes, order: [['createdAt', 'DESC'], ['id', 'DESC']] as Array<[string, string]>, limit: 50 }
   type Params = { Params: { id: string } }
   app.get<Params>('/pg/:id', { schema }, async (request) => (await pool.query(PG_SQL, [request.params.id])).rows)
-  app.get<Params>('/recent/:id', { schema }, async (request) => await Message.recent(request.params.id))
+  app.get<Params>('/recent/:id', { schema }, async (request) => (await Message.recent(request.params.id)).messages)
   app.get<Params>('/raw/:id', { schema }, async (request) => await Message.findAll({ ...query, where: { conversationId: request.params.id }, raw: true }))
   app.get<Params>('/models/:id', { schema }, async (request) => await Message.findAll({ ...query, where: { conversationId: request.params.id } }))
   app.addHook('onClose', async () => { await pool.end() })

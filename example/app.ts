@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { validatorCompiler } from './validation.js'
 import dbPlugin, { type CoachDbOptions } from '../lib/index.js'
 import { registerErrorHandler } from './http-errors.js'
 import { healthRoutes } from './routes/health.js'
@@ -23,15 +24,11 @@ export interface ExampleAppOptions {
 export async function buildExampleApp (options: ExampleAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    bodyLimit: 1024 * 1024,
-    // Unknown fields are refused (400) rather than silently dropped: a client sending ?sort=asc or
-    // a misspelt field learns at once that it has no effect.
-    // And a scalar is not quietly wrapped into an array (Fastify's default coerceTypes: 'array'
-    // would store domains: "math" as ["math"]); strings still become numbers in the query string.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true } }
+    bodyLimit: 1024 * 1024
   })
+  app.setValidatorCompiler(validatorCompiler)
   try {
-    await app.register(dbPlugin, { migrate: true, ...options.db, connectionString: options.connectionString })
+    await app.register(dbPlugin, { migrate: true, healthRoutes: true, ...options.db, connectionString: options.connectionString })
     registerErrorHandler(app)
     await app.register(healthRoutes)
     await app.register(userRoutes)

@@ -1,6 +1,6 @@
 import { QueryTypes } from 'sequelize'
-import type { CoachDb } from '../lib/types.js'
-import { loadFixtures } from '../lib/fixtures/index.js'
+import type { CoachDb } from '../lib/index.js'
+import { loadFixtures } from '../lib/testing/index.js'
 
 /** Ids worth pasting into curl: a user with conversations, one of them shared. */
 export interface DemoIds {

@@ -1,4 +1,4 @@
-import { CONVERSATION_STATUSES, MESSAGE_ROLES } from '../models/index.js'
+import { CONVERSATION_STATUSES, MESSAGE_ROLES } from '../lib/index.js'
 
 // JSON schemas for the routes. Fastify validates input with them (bad input → 400 before any
 // query runs) and compiles the response schemas into fast serializers that also drop any field
@@ -40,7 +40,7 @@ export const conversationSummary = {
   }
 } as const
 
-/** One message as the API returns it. `createdAt` keeps PostgreSQL's microseconds: it is the paging cursor. */
+/** One message as the API returns it. */
 export const messageBody = {
   type: 'object',
   properties: {
@@ -50,7 +50,7 @@ export const messageBody = {
     citations,
     domains: { type: ['array', 'null'], items: { type: 'string' } },
     feedbackScore: { type: ['integer', 'null'] },
-    createdAt: { type: 'string' }
+    createdAt: timestamp
   }
 } as const
 
@@ -60,16 +60,17 @@ export const messagePageQuery = {
   additionalProperties: false,
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-    before: { type: 'string', format: 'date-time', description: 'Only messages created before this instant (the previous page\'s nextBefore).' }
+    // Opaque: the previous page's nextCursor. Its shape is checked by Message.recent (400 if forged).
+    cursor: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$', description: 'The previous page\'s nextCursor, as it is.' }
   }
 } as const
 
-/** A page of messages, newest first, and the cursor of the next (older) page. */
+/** A page of messages, newest first, and the cursor of the next (older) page (null on the last page). */
 export const messagePage = {
   type: 'object',
   properties: {
     messages: { type: 'array', items: messageBody },
-    nextBefore: { type: ['string', 'null'] }
+    nextCursor: { type: ['string', 'null'] }
   }
 } as const
 

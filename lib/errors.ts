@@ -55,12 +55,14 @@ export class MigrationError extends CoachDbError {
  * - `ERR_COACH_DB_SECRET_FIELD`: a field is missing or of the wrong type.
  * - `ERR_COACH_DB_SECRET_ENGINE`: `engine` is not PostgreSQL-compatible.
  * - `ERR_COACH_DB_SECRET_REGION`: no AWS region configured.
+ * - `ERR_COACH_DB_SECRET_TIMEOUT`: the endpoint did not answer within the read's bounds.
  * - `ERR_COACH_DB_SECRET_FETCH`: anything else (network, AWS credentials, KMS, …); see `cause`.
  */
 export type SecretErrorCode =
   | 'ERR_COACH_DB_SECRET_NOT_FOUND' | 'ERR_COACH_DB_SECRET_ACCESS_DENIED' | 'ERR_COACH_DB_SECRET_THROTTLED'
   | 'ERR_COACH_DB_SECRET_BINARY' | 'ERR_COACH_DB_SECRET_NOT_JSON' | 'ERR_COACH_DB_SECRET_FIELD'
   | 'ERR_COACH_DB_SECRET_ENGINE' | 'ERR_COACH_DB_SECRET_REGION' | 'ERR_COACH_DB_SECRET_FETCH'
+  | 'ERR_COACH_DB_SECRET_TIMEOUT'
 
 /** Reading database credentials from AWS Secrets Manager failed; the message never holds the secret's value. */
 export class SecretError extends CoachDbError {
@@ -70,5 +72,35 @@ export class SecretError extends CoachDbError {
   constructor (code: SecretErrorCode, secretId: string, message: string, options?: { cause?: unknown }) {
     super(code, message, options)
     this.secretId = secretId
+  }
+}
+
+/**
+ * A query got no answer from the server within `queryTimeoutMs` (a host gone silent: failover,
+ * network partition). Its connection was dropped, so the pool opens a fresh one for the next
+ * query. `cause` is the driver's error.
+ */
+export class QueryTimeoutError extends ConnectionError {
+  /** The bound that ran out, in ms. */
+  readonly timeoutMs: number
+
+  constructor (timeoutMs: number, cause?: unknown) {
+    super(`The database did not answer a query within ${timeoutMs} ms (queryTimeoutMs), so its connection was dropped. The host may be failing over or unreachable; retry the request. Raise "queryTimeoutMs" (or "statementTimeoutMs") if queries legitimately run longer.`, { cause, code: 'ERR_COACH_DB_QUERY_TIMEOUT' })
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/**
+ * The plugin's start-up (credentials, connecting, migration lock, migrations) would not fit
+ * Fastify's `pluginTimeout`, so it stopped with this error before Fastify's own
+ * `AVV_ERR_PLUGIN_EXEC_TIMEOUT`. `step` says what it was waiting for.
+ */
+export class StartupTimeoutError extends CoachDbError {
+  /** What start-up was doing when time ran out, e.g. `waiting for the migration lock`. */
+  readonly step: string
+
+  constructor (step: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_COACH_DB_STARTUP_TIMEOUT', message, options)
+    this.step = step
   }
 }

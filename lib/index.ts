@@ -11,3 +11,6 @@ export type { DownOptions, MigrationContext, MigrationFn, MigrationModule, Migra
 export * from '../models/index.js'
 export { checkSchema, diffSchemas, type SchemaCheck } from './drift/index.js'
 export { jsonbPath, type JsonbPathStep, type JsonbPathType } from './fixtures/jsonb-path.js'
+export type { DatabaseHealth, HealthCheckOptions, HealthRoutesOptions, PoolFigures } from './health.js'
+export { runSessionCleanup, SESSION_CLEANUP_LOCK, type SessionCleanupOptions, type SessionCleanupRun } from './session-cleanup.js'
+export type { IsolationLevel, RequestTransactionOptions } from './request-transaction.js'

@@ -3,7 +3,9 @@ import { OptionsError } from './errors.js'
 import type { CoachDbOptions, ConnectRetryOptions, PoolOptions } from './types.js'
 import type { MigrationLockMode } from './migrator/types.js'
 import { DEFAULT_LOCK_TIMEOUT } from './migrator/migrator.js'
-import { DEFAULT_CONNECT_TIMEOUT_MS } from './connection/create-sequelize.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from './connection/create-sequelize.js'
+import { DEFAULT_HEALTH_TIMEOUT_MS, type HealthRoutesOptions } from './health.js'
+import { DEFAULT_SESSION_CLEANUP, type SessionCleanupOptions } from './session-cleanup.js'
 
 /** Options after validation and defaults; environment variables already folded in. */
 export interface ResolvedOptions {
@@ -22,10 +24,16 @@ export interface ResolvedOptions {
   connectRetry: Required<ConnectRetryOptions>
   migrationsDir: string | readonly string[] | undefined
   statementTimeoutMs: number
+  /** Client-side query bound, default derived from `statementTimeoutMs`. */
+  queryTimeoutMs: number
   connectTimeoutMs: number
   migrationLock: MigrationLockMode | false
   lockTimeout: number
   acceptEditedMigrations: boolean
+  /** `false`, or where the readiness and liveness routes go. */
+  healthRoutes: Required<HealthRoutesOptions> | false
+  healthTimeoutMs: number
+  sessionCleanup: Required<SessionCleanupOptions> | false
 }
 
 export const DEFAULT_POOL: Required<PoolOptions> = { max: 20, min: 0, acquire: 30_000, idle: 10_000 }
@@ -34,8 +42,9 @@ export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
 
 const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
-  'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs',
-  'migrationLock', 'lockTimeout', 'acceptEditedMigrations'
+  'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs', 'queryTimeoutMs',
+  'migrationLock', 'lockTimeout', 'acceptEditedMigrations',
+  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup'
 ]
 
 const LOCK_MODES = ['wait', 'skip', 'fail'] as const
@@ -70,6 +79,7 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     throw new OptionsError('No database configured. Pass { connectionString: "postgres://user:password@host:5432/db" }, a { secretId } for AWS Secrets Manager, or an existing { sequelize }; or set DATABASE_URL or DB_SECRET_NAME.')
   }
 
+  const statementTimeoutMs = optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0
   return {
     connectionString: connectionString ?? (secret === undefined && sequelize === undefined ? envUrl : undefined),
     connectionStringOrigin: connectionString !== undefined ? 'connectionString option' : 'DATABASE_URL',
@@ -83,11 +93,15 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     migrate: optionalBoolean(opts, 'migrate') ?? env.DB_MIGRATE === 'true',
     connectRetry: resolveConnectRetry(opts.connectRetry),
     migrationsDir: resolveMigrationsDir(opts.migrationsDir),
-    statementTimeoutMs: optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0,
+    statementTimeoutMs,
+    queryTimeoutMs: optionalInteger(opts, 'queryTimeoutMs', 0) ?? defaultQueryTimeoutMs(statementTimeoutMs),
     connectTimeoutMs: optionalInteger(opts, 'connectTimeoutMs', 1) ?? DEFAULT_CONNECT_TIMEOUT_MS,
     migrationLock: resolveMigrationLock(opts.migrationLock),
     lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? DEFAULT_LOCK_TIMEOUT,
-    acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false
+    acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false,
+    healthRoutes: resolveHealthRoutes(opts.healthRoutes),
+    healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS,
+    sessionCleanup: resolveSessionCleanup(opts.sessionCleanup)
   }
 }
 
@@ -96,6 +110,26 @@ function resolveMigrationsDir (value: unknown): string | readonly string[] | und
   if (typeof value === 'string' && value.trim() !== '') return value
   if (Array.isArray(value) && value.length > 0 && value.every(dir => typeof dir === 'string' && dir.trim() !== '')) return value as string[]
   throw new OptionsError(`Option "migrationsDir" must be a folder path or a non-empty array of them (got ${describe(value)}).`)
+}
+
+function resolveHealthRoutes (value: unknown): Required<HealthRoutesOptions> | false {
+  if (value === undefined || value === false) return false
+  if (value === true) return { prefix: '/health' }
+  const routes = objectOption(value, 'healthRoutes', ['prefix'], ', true or false')
+  const prefix = optionalString(routes, 'prefix') ?? '/health'
+  if (!prefix.startsWith('/')) throw new OptionsError('Option "healthRoutes.prefix" must start with "/" (e.g. "/health").')
+  return { prefix }
+}
+
+function resolveSessionCleanup (value: unknown): Required<SessionCleanupOptions> | false {
+  if (value === undefined || value === false) return false
+  if (value === true) return { ...DEFAULT_SESSION_CLEANUP }
+  const cleanup = objectOption(value, 'sessionCleanup', ['intervalMs', 'batchSize', 'maxBatchesPerRun'], ', true or false')
+  return {
+    intervalMs: optionalInteger(cleanup, 'intervalMs', 1, 'sessionCleanup.') ?? DEFAULT_SESSION_CLEANUP.intervalMs,
+    batchSize: optionalInteger(cleanup, 'batchSize', 1, 'sessionCleanup.') ?? DEFAULT_SESSION_CLEANUP.batchSize,
+    maxBatchesPerRun: optionalInteger(cleanup, 'maxBatchesPerRun', 1, 'sessionCleanup.') ?? DEFAULT_SESSION_CLEANUP.maxBatchesPerRun
+  }
 }
 
 function resolveMigrationLock (value: unknown): MigrationLockMode | false {

@@ -9,6 +9,10 @@ import { Migrator } from './migrator/migrator.js'
 import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDb, CoachDbOptions } from './types.js'
 import { openDatabase } from './connection/open.js'
+import { startupBudgetMs, stepWatchingLogger, withinStartupBudget } from './startup-budget.js'
+import { registerRequestTransactions } from './request-transaction.js'
+import { createHealthCheck, registerHealthRoutes } from './health.js'
+import { registerSessionCleanup } from './session-cleanup.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,18 +24,39 @@ declare module 'fastify' {
 async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): Promise<void> {
   const options = resolveOptions(opts)
   const log = fastify.log
-  const opened = options.sequelize === undefined ? await openDatabase(options, log) : undefined
-  const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
+  // Every wait of start-up (secret, connecting, migration lock, migrations) fits inside Fastify's
+  // pluginTimeout, so the error that ends it is ours and names what to change.
+  const pluginTimeout = fastify.initialConfig.pluginTimeout
+  const budget = startupBudgetMs(pluginTimeout)
+  const { opened, sequelize, migrator } = await withinStartupBudget(pluginTimeout, async (signal, step) => {
+    const opened = options.sequelize === undefined ? await openDatabase(options, log, { signal, step }) : undefined
+    const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
+    try {
+      signal.throwIfAborted()
+      const migrator = new Migrator(sequelize, {
+        migrationsDir: options.migrationsDir,
+        lock: options.migrationLock,
+        // The lock wait ends shortly after start-up's budget instead of holding a connection on.
+        lockTimeout: options.migrate && budget !== undefined ? Math.min(options.lockTimeout, budget + 1_000) : options.lockTimeout,
+        acceptEdited: options.acceptEditedMigrations,
+        log: options.migrate ? stepWatchingLogger(log, step) : log
+      })
+      if (options.migrate) {
+        step('running migrations')
+        await migrator.up()
+      }
+      return { opened, sequelize, migrator }
+    } catch (err) {
+      await opened?.close()
+      throw err
+    }
+  }, async ({ opened }) => { await opened?.close() })
   try {
-    const migrator = new Migrator(sequelize, {
-      migrationsDir: options.migrationsDir,
-      lock: options.migrationLock,
-      lockTimeout: options.lockTimeout,
-      acceptEdited: options.acceptEditedMigrations,
-      log
-    })
-    if (options.migrate) await migrator.up()
-    fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator))
+    const health = createHealthCheck(sequelize, migrator, options.healthTimeoutMs)
+    fastify.decorate('db', createDecorator(sequelize, bindModels(sequelize), migrator, health))
+    registerRequestTransactions(fastify, sequelize)
+    if (options.healthRoutes !== false) registerHealthRoutes(fastify, health, options.healthRoutes)
+    if (options.sessionCleanup !== false) registerSessionCleanup(fastify, sequelize, fastify.db.models.Session, options.sessionCleanup, log)
   } catch (err) {
     await opened?.close()
     throw err
@@ -65,7 +90,7 @@ function bindModels (sequelize: Sequelize): Models {
 
 // The decorator is often logged or inspected while debugging; Sequelize's config holds the
 // password, so inspection shows only what is safe.
-function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrator): CoachDb {
+function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrator, health: CoachDb['health']): CoachDb {
   const summary = (): string => {
     const { host, port, database, username } = sequelize.config
     return `CoachDb { ${username}@${host}:${port}/${database}, models: ${Object.keys(models).join(', ')} }`
@@ -74,6 +99,7 @@ function createDecorator (sequelize: Sequelize, models: Models, migrator: Migrat
     sequelize,
     models,
     migrator,
+    health,
     toString: summary,
     toJSON: summary,
     [inspect.custom]: summary

@@ -2,6 +2,8 @@ import type { Sequelize } from 'sequelize-typescript'
 import type { Models } from '../models/index.js'
 import type { Migrator } from './migrator/migrator.js'
 import type { MigrationLockMode } from './migrator/types.js'
+import type { DatabaseHealth, HealthCheckOptions, HealthRoutesOptions } from './health.js'
+import type { SessionCleanupOptions } from './session-cleanup.js'
 
 /** Connection pool settings, passed to Sequelize's pool. */
 export interface PoolOptions {
@@ -55,6 +57,12 @@ export interface CoachDbOptions {
   /** Server-side `statement_timeout` for every connection, in ms. Default: none. */
   statementTimeoutMs?: number
   /**
+   * Client-side bound of one query, in ms, for a server that stops answering (failover, network
+   * partition): the query fails with `QueryTimeoutError` and its connection is dropped. `0` for
+   * none. Default: `statementTimeoutMs + 5000`, or none when `statementTimeoutMs` is not set.
+   */
+  queryTimeoutMs?: number
+  /**
    * When another replica is migrating: `wait` for it (default), `skip` migrating and start, or
    * `fail`. `false` takes no lock: needed behind a transaction-mode pooler (PgBouncer), which
    * cannot hold the session-level advisory lock.
@@ -64,6 +72,19 @@ export interface CoachDbOptions {
   lockTimeout?: number
   /** Start even when an applied migration's file changed since it ran. Default `false`. */
   acceptEditedMigrations?: boolean
+  /**
+   * Register `GET /health/live` (the process answers) and `GET /health/ready` (`app.db.health()`:
+   * 200 when ready, 503 with the reasons while migrations are pending or the database is
+   * unreachable). `true` or `{ prefix }`. Default `false`.
+   */
+  healthRoutes?: boolean | HealthRoutesOptions
+  /** Longest one `app.db.health()` check may take, in ms. Default 2000. */
+  healthTimeoutMs?: number
+  /**
+   * Delete expired sessions in the background (`Session.purgeExpired`), on one replica at a time
+   * (the others skip), stopping on `app.close()`. `true` for the defaults. Default `false`.
+   */
+  sessionCleanup?: boolean | SessionCleanupOptions
 }
 
 /** What the plugin decorates Fastify with: `fastify.db`. */
@@ -74,4 +95,9 @@ export interface CoachDb {
   readonly models: Models
   /** Runs and inspects migrations on this connection. */
   readonly migrator: Migrator
+  /**
+   * Checks the database within a timeout: a real round trip and its latency, the pending
+   * migrations, the `vector` extension's version and the pool's figures. Never throws.
+   */
+  readonly health: (options?: HealthCheckOptions) => Promise<DatabaseHealth>
 }

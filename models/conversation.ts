@@ -1,7 +1,8 @@
-import { BelongsTo, Column, DataType, ForeignKey, HasMany, Model, Table } from 'sequelize-typescript'
+import { BeforeBulkCreate, BelongsTo, Column, DataType, ForeignKey, HasMany, Model, Table } from 'sequelize-typescript'
 import type { CreationOptional, NonAttribute } from 'sequelize'
 import { User } from './user.js'
 import { Message } from './message.js'
+import { storableText, validateBulk } from './validation.js'
 
 /** Allowed `conversations.status` values (`check_conversation_status`). */
 export const CONVERSATION_STATUSES = ['active', 'archived'] as const
@@ -13,8 +14,8 @@ export interface ConversationAttributes {
   userId: string
   title: string | null
   status: ConversationStatus
-  created_at: Date
-  updated_at: Date
+  createdAt: Date
+  updatedAt: Date
   shareToken: string | null
   shareEnabled: boolean
 }
@@ -23,7 +24,7 @@ export interface ConversationAttributes {
 export type ConversationCreationAttributes = Pick<ConversationAttributes, 'userId'> & Partial<ConversationAttributes>
 
 // `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
-@Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: 'updated_at', indexes: [{ name: 'idx_conversations_user', fields: ['user_id'] }, { name: 'idx_conversations_share_token', fields: ['share_token'], unique: true }] })
+@Table({ tableName: 'conversations', modelName: 'Conversation', underscored: true, timestamps: true, createdAt: 'createdAt', updatedAt: 'updatedAt', indexes: [{ name: 'idx_conversations_user', fields: ['user_id'] }, { name: 'idx_conversations_share_token', fields: ['share_token'], unique: true }] })
 export class Conversation extends Model<ConversationAttributes, ConversationCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
@@ -33,7 +34,7 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
   @Column({ type: DataType.UUID, allowNull: false })
   declare userId: string
 
-  @Column({ type: DataType.STRING(255), allowNull: true })
+  @Column({ type: DataType.STRING(255), allowNull: true, validate: { storable: storableText('title') } })
   declare title: string | null
 
   @Column({
@@ -44,12 +45,12 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
   })
   declare status: CreationOptional<ConversationStatus>
 
-  // The timestamp attribute is named by the table option (createdAt: 'created_at').
-  declare created_at: CreationOptional<Date>
+  // Timestamps are managed by Sequelize (table options); underscored maps them to created_at/updated_at.
+  declare createdAt: CreationOptional<Date>
 
-  declare updated_at: CreationOptional<Date>
+  declare updatedAt: CreationOptional<Date>
 
-  @Column({ type: DataType.STRING(64), allowNull: true, unique: { name: 'idx_conversations_share_token', msg: 'shareToken is already used by another conversation (idx_conversations_share_token)' } })
+  @Column({ type: DataType.STRING(64), allowNull: true, validate: { storable: storableText('shareToken') }, unique: { name: 'idx_conversations_share_token', msg: 'shareToken is already used by another conversation (idx_conversations_share_token)' } })
   declare shareToken: string | null
 
   @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
@@ -60,4 +61,9 @@ export class Conversation extends Model<ConversationAttributes, ConversationCrea
 
   @HasMany(() => Message, { foreignKey: 'conversationId', onDelete: 'CASCADE', hooks: false })
   declare messages?: NonAttribute<Message[]>
+
+  @BeforeBulkCreate
+  static async storableHook (conversations: Conversation[]): Promise<void> {
+    await validateBulk(conversations, ['title', 'shareToken'])
+  }
 }

@@ -21,3 +21,4 @@ export interface Models {
   Conversation: typeof Conversation
   Message: typeof Message
 }
+export { CITATIONS_MAX_DEPTH, CITATIONS_MAX_BYTES } from './validation.js'

@@ -1,7 +1,9 @@
-import { BelongsTo, Column, DataType, ForeignKey, Model, Table } from 'sequelize-typescript'
-import { QueryTypes, type CreationOptional, type NonAttribute } from 'sequelize'
+import { BeforeBulkCreate, BelongsTo, Column, DataType, ForeignKey, Model, Table } from 'sequelize-typescript'
+import { QueryTypes, type CreationOptional, type ModelValidateOptions, type NonAttribute } from 'sequelize'
 import { Conversation } from './conversation.js'
 import { OptionsError } from '../lib/errors.js'
+import { readableCitations, validateBulk, validateCitations, validateDomains, storableText, wholeNumber } from './validation.js'
+import { RECENT_AFTER_SQL, RECENT_FIRST_SQL, decodeCursor, encodeCursor } from './recent-messages.js'
 
 /** Allowed `messages.role` values (`check_message_role`). */
 export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const
@@ -38,7 +40,7 @@ export interface MessageAttributes {
   inputTokens: number | null
   outputTokens: number | null
   costUsd: string | null
-  created_at: Date
+  createdAt: Date
 }
 
 /** What `Message.create()` needs. */
@@ -48,20 +50,28 @@ export type MessageCreationAttributes = Pick<MessageAttributes, 'conversationId'
 export interface RecentMessagesOptions {
   /** How many messages, 1 to 500. Default 50. */
   limit?: number
-  /** Only messages created strictly before this time (the `created_at` of the last one a client has). */
-  before?: Date
+  /** The previous page's `nextCursor`: only messages older than the last one of that page. */
+  cursor?: string
 }
 
-const RECENT_COLUMNS = `id, conversation_id AS "conversationId", role, content, citations, domains,
-  feedback_score AS "feedbackScore", input_tokens AS "inputTokens", output_tokens AS "outputTokens",
-  cost_usd AS "costUsd", created_at`
-const RECENT_SQL = `SELECT ${RECENT_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC LIMIT $2`
-const RECENT_BEFORE_SQL = `SELECT ${RECENT_COLUMNS} FROM messages WHERE conversation_id = $1 AND created_at < $3 ORDER BY created_at DESC LIMIT $2`
+/** One page of {@link Message.recent}: messages newest first, and the cursor of the next (older) page. */
+export interface RecentMessagesPage {
+  messages: MessageAttributes[]
+  /** Pass as `cursor` for the next page; null when this page is the last. Opaque: do not parse it. */
+  nextCursor: string | null
+}
 
-const nonNegativeTokens = { min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' }, isInt: { msg: 'token counts must be whole numbers' } }
+const nonNegativeTokens = (field: string): ModelValidateOptions => ({
+  wholeNumber: wholeNumber(field),
+  min: { args: [0] as const, msg: 'token counts must be >= 0 (check_message_tokens)' },
+  max: { args: [2_147_483_647] as const, msg: 'token counts must be <= 2147483647 (integer column)' }
+})
+
+// What bulkCreate checks even with validate: false (see validateBulk).
+const STORABLE_FIELDS = ['content', 'citations', 'domains', 'feedbackScore', 'inputTokens', 'outputTokens']
 
 // `indexes` is declarative (nothing calls sync): the migrations create them, `coach-db check` compares.
-@Table({ tableName: 'messages', modelName: 'Message', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false, indexes: [{ name: 'idx_messages_conversation', fields: ['conversation_id', 'created_at'] }] })
+@Table({ tableName: 'messages', modelName: 'Message', underscored: true, timestamps: true, createdAt: 'createdAt', updatedAt: false, indexes: [{ name: 'idx_messages_conversation', fields: ['conversation_id', 'created_at'] }] })
 export class Message extends Model<MessageAttributes, MessageCreationAttributes> {
   // Filled in JS so a new instance knows its id before save; the database default covers raw SQL.
   @Column({ type: DataType.UUID, primaryKey: true, allowNull: false, defaultValue: DataType.UUIDV4 })
@@ -78,53 +88,84 @@ export class Message extends Model<MessageAttributes, MessageCreationAttributes>
   })
   declare role: MessageRole
 
-  @Column({ type: DataType.TEXT, allowNull: false })
+  @Column({ type: DataType.TEXT, allowNull: false, validate: { storable: storableText('content') } })
   declare content: string
 
-  @Column({ type: DataType.JSONB, allowNull: true })
+  /**
+   * At most CITATIONS_MAX_DEPTH levels and CITATIONS_MAX_BYTES of JSON; no NUL or lone surrogate.
+   * A deeper document written by SQL reads as null (see readableCitations).
+   */
+  @Column({
+    type: DataType.JSONB,
+    allowNull: true,
+    validate: { storable: validateCitations },
+    get (this: Message): Citations | null { return readableCitations(this.getDataValue('citations')) }
+  })
   declare citations: Citations | null
 
-  @Column({ type: DataType.ARRAY(DataType.TEXT), allowNull: true })
+  @Column({ type: DataType.ARRAY(DataType.TEXT), allowNull: true, validate: { storable: validateDomains } })
   declare domains: string[] | null
 
   @Column({
     type: DataType.SMALLINT,
     allowNull: true,
-    validate: { isIn: { args: [[...FEEDBACK_SCORES]], msg: 'feedback_score must be -1, 1 or null (check_message_feedback)' } }
+    validate: {
+      allowed (value: unknown): void {
+        if (value != null && !(FEEDBACK_SCORES as readonly unknown[]).includes(value)) throw new Error('feedbackScore must be -1, 1 or null (check_message_feedback)')
+      }
+    }
   })
   declare feedbackScore: FeedbackScore | null
 
-  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens })
+  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens('inputTokens') })
   declare inputTokens: number | null
 
-  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens })
+  @Column({ type: DataType.INTEGER, allowNull: true, validate: nonNegativeTokens('outputTokens') })
   declare outputTokens: number | null
 
   @Column({ type: DataType.DECIMAL(12, 6), allowNull: true })
   declare costUsd: string | null
 
-  // The timestamp attribute is named by the table option (createdAt: 'created_at').
-  declare created_at: CreationOptional<Date>
+  // Timestamps are managed by Sequelize (table options); underscored maps them to created_at/updated_at.
+  declare createdAt: CreationOptional<Date>
 
   @BelongsTo(() => Conversation, { foreignKey: 'conversationId', onDelete: 'CASCADE' })
   declare conversation?: NonAttribute<Conversation>
 
+  @BeforeBulkCreate
+  static async storableHook (messages: Message[]): Promise<void> {
+    await validateBulk(messages, STORABLE_FIELDS)
+  }
+
   /**
-   * The newest messages of a conversation, newest first, as plain rows with the model's attribute
-   * names: the hot read path of a chat UI. One query on `idx_messages_conversation` and no model
-   * instances, because building them costs more than the query itself (see the README's numbers).
+   * A page of a conversation's messages, newest first, as plain rows with the model's attribute
+   * names: the hot read path of a chat UI. Keyset paging over (created_at, id), so every message
+   * is returned exactly once however many share a timestamp; one query on
+   * `idx_messages_conversation` and no model instances, because building them costs more than the
+   * query itself (see the README's numbers). A cursor not issued here is a `ValidationError` on
+   * `cursor`. A `citations` document deeper than CITATIONS_MAX_DEPTH (written by SQL) reads as null.
    */
-  static async recent (conversationId: string, options: RecentMessagesOptions = {}): Promise<MessageAttributes[]> {
+  static async recent (conversationId: string, options: RecentMessagesOptions = {}): Promise<RecentMessagesPage> {
     const limit = options.limit ?? 50
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
       throw new OptionsError(`Message.recent: limit must be a whole number from 1 to 500 (got ${String(limit)}).`)
     }
     const sequelize = this.sequelize
     if (sequelize === undefined) throw new OptionsError('Message.recent must be called on a bound model: app.db.models.Message.recent(…).')
-    const before = options.before
-    return await sequelize.query<MessageAttributes>(before === undefined ? RECENT_SQL : RECENT_BEFORE_SQL, {
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
+    // One row more than asked says whether there is a next page without a second query.
+    const rows = await sequelize.query<MessageAttributes & { cursorAt?: string }>(after === undefined ? RECENT_FIRST_SQL : RECENT_AFTER_SQL, {
       type: QueryTypes.SELECT,
-      bind: before === undefined ? [conversationId, limit] : [conversationId, limit, before]
+      bind: after === undefined ? [conversationId, limit + 1] : [conversationId, limit + 1, after.createdAt, after.id]
     })
+    const more = rows.length > limit
+    if (more) rows.length = limit
+    const last = rows[rows.length - 1]
+    const nextCursor = more && last !== undefined ? encodeCursor({ createdAt: `${last.cursorAt as string}Z`, id: last.id }) : null
+    for (const row of rows) {
+      delete row.cursorAt
+      if (row.citations !== null) row.citations = readableCitations(row.citations)
+    }
+    return { messages: rows, nextCursor }
   }
 }

@@ -18,6 +18,15 @@ await Message.create({ conversationId: conversation.id, role: 'user', content: '
 const INJECTION = "x'); DROP TABLE users; --"
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000'
 const long = (n: number): string => 'a'.repeat(n)
+const NUL = 'a\u0000b'
+const LONE = 'a\ud800b'
+/** `{ a: { a: … { a: 1 } } }`, `depth` objects deep. */
+function nested (depth: number): Record<string, unknown> {
+  let doc: Record<string, unknown> = { a: 1 }
+  for (let i = 1; i < depth; i++) doc = { a: doc }
+  return doc
+}
+const msg = (fields: Record<string, unknown>): Promise<unknown> => Message.create({ conversationId: conversation.id, role: 'assistant', content: 'x', ...fields } as never)
 
 async function counts (): Promise<Record<string, number>> {
   const [rows] = await sequelize.query('SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM sessions)::int AS sessions, (SELECT count(*) FROM conversations)::int AS conversations, (SELECT count(*) FROM messages)::int AS messages')
@@ -74,12 +83,39 @@ const cases: Case[] = [
   ['negative input tokens', () => Message.create({ conversationId: conversation.id, role: 'user', content: 'x', inputTokens: -1 }), /check_message_tokens/],
   ['negative output tokens', () => Message.create({ conversationId: conversation.id, role: 'user', content: 'x', outputTokens: -5 }), /check_message_tokens/],
   ['negative tokens via raw SQL', () => sequelize.query(`INSERT INTO messages (conversation_id, role, content, input_tokens, output_tokens) VALUES ('${conversation.id}', 'user', 'x', 1, -1)`), /check_message_tokens/],
-  ['fractional tokens', () => Message.create({ conversationId: conversation.id, role: 'user', content: 'x', inputTokens: 1.5 }), /token counts must be whole numbers/],
+  ['fractional tokens', () => Message.create({ conversationId: conversation.id, role: 'user', content: 'x', inputTokens: 1.5 }), /inputTokens must be a whole number/],
   ['message in an unknown conversation', () => Message.create({ conversationId: UNKNOWN_ID, role: 'user', content: 'x' }), /messages_conversation_id_fkey/],
   ['message conversation id malformed', () => Message.create({ conversationId: 'abc', role: 'user', content: 'x' }), /invalid input syntax for type uuid|conversationId/],
   ['citations not JSON', () => sequelize.query(`INSERT INTO messages (conversation_id, role, content, citations) VALUES ('${conversation.id}', 'assistant', 'x', '{"sources": [')`), /invalid input syntax for type json/],
   ['cost not a number', () => Message.create({ conversationId: conversation.id, role: 'user', content: 'x', costUsd: 'abc' }), /invalid input syntax for type numeric|costUsd/],
   ['cost beyond numeric(12,6)', () => Message.create({ conversationId: conversation.id, role: 'user', content: 'x', costUsd: '1000000' }), /numeric field overflow/],
+  // what is stored must be what was sent: no NUL, no lone surrogate, no coercion, bounded JSON
+  ['NUL in content', () => msg({ content: NUL }), /content must not contain NUL/],
+  ['lone surrogate in content', () => msg({ content: LONE }), /content must be well-formed Unicode \(lone surrogate\)/],
+  ['NUL in a citations key', () => msg({ citations: { [NUL]: 1 } }), /citations must not contain NUL \(in a key at citations\)/],
+  ['NUL in a citations value', () => msg({ citations: { sources: [{ title: NUL }] } }), /citations must not contain NUL \(at citations\.sources\[0\]\.title\)/],
+  ['lone surrogate in a citations value', () => msg({ citations: { sources: [{ url: '\udc00' }] } }), /citations must be well-formed Unicode \(lone surrogate at citations\.sources\[0\]\.url\)/],
+  ['citations nested 5,000 deep', () => msg({ citations: nested(5_000) }), /citations nests deeper than 32 levels/],
+  ['citations nested 33 deep', () => msg({ citations: nested(33) }), /citations nests deeper than 32 levels/],
+  ['citations larger than 64 KiB', () => msg({ citations: { sources: [{ title: long(70_000) }] } }), /citations is larger than 65536 bytes as JSON/],
+  ['citations an array', () => msg({ citations: [1, 2] }), /citations must be an object or null/],
+  ['citations a string', () => msg({ citations: '{"sources":[]}' }), /citations must be an object or null/],
+  ['citations with NaN', () => msg({ citations: { confidence: Number.NaN } }), /citations must hold JSON values only \(NaN at citations\.confidence\)/],
+  ['citations with a Date', () => msg({ citations: { at: new Date(0) } }), /citations must hold JSON values only \(object Date at citations\.at\)/],
+  ['NUL in a domain', () => msg({ domains: ['math', NUL] }), /domains must not contain NUL \(item 1\)/],
+  ['lone surrogate in a domain', () => msg({ domains: [LONE] }), /domains must be well-formed Unicode \(lone surrogate in item 0\)/],
+  ['a null domain', () => msg({ domains: [null] }), /domains must be an array of strings \(item 0 is null\)/],
+  ['domains a string', () => msg({ domains: 'math' }), /domains must be an array of strings or null/],
+  ['output tokens true', () => msg({ outputTokens: true }), /outputTokens must be a whole number/],
+  ['input tokens a string', () => msg({ inputTokens: '12' }), /inputTokens must be a whole number/],
+  ['tokens beyond the integer column', () => msg({ outputTokens: 2_147_483_648 }), /token counts must be <= 2147483647/],
+  ['feedback true', () => msg({ feedbackScore: true }), /feedbackScore must be -1, 1 or null/],
+  ['NUL in a title', () => Conversation.create({ userId: owner.id, title: NUL }), /title must not contain NUL/],
+  ['lone surrogate in a title', () => Conversation.create({ userId: owner.id, title: LONE }), /title must be well-formed Unicode/],
+  ['NUL in a name', () => User.create({ email: 'nul@example.com', name: NUL, role: 'coach' }), /name must not contain NUL/],
+  ['lone surrogate in a name', () => User.create({ email: 'lone@example.com', name: LONE, role: 'coach' }), /name must be well-formed Unicode/],
+  ['NUL in an sso id', () => User.create({ email: 'sso@example.com', name: 'S', role: 'coach', ssoId: NUL }), /ssoId must not contain NUL/],
+  ['NUL in content through bulkCreate', () => Message.bulkCreate([{ conversationId: conversation.id, role: 'user', content: NUL }]), /content must not contain NUL/],
   ['domains not text', () => sequelize.query(`INSERT INTO messages (conversation_id, role, content, domains) VALUES ('${conversation.id}', 'user', 'x', '{"unclosed')`), /malformed array literal/]
 ]
 
@@ -95,6 +131,29 @@ t.test('each bad input fails clearly and changes nothing', async t => {
     t.same(await counts(), before, `${name}: no row changed`)
   }
   t.ok(cases.length >= 40, `${cases.length} cases`)
+})
+
+t.test('model validation names the field and does not coerce', async t => {
+  const err = await msg({ outputTokens: true, domains: [null], content: NUL }).catch((e: unknown) => e) as { name: string, errors: Array<{ path: string }> }
+  t.equal(err.name, 'SequelizeValidationError')
+  t.same(err.errors.map(e => e.path).sort(), ['content', 'domains', 'outputTokens'], 'every bad field, by attribute name')
+})
+
+t.test('what is sent is what is stored, and deep documents written by SQL still read', async t => {
+  const text = 'emoji \ud83d\ude00, accents é, CJK 漢字, quote \' backslash \\0'
+  const citations = { sources: [{ title: text, url: 'https://example.com/?q=a&b=\\0', relevance: 0.5 }], confidence: 1, nested: nested(31) } // 32 levels: the limit
+  const created = await Message.create({ conversationId: conversation.id, role: 'assistant', content: text, domains: [text, ''], citations, inputTokens: 0, outputTokens: 7 })
+  const [row] = await sequelize.query('SELECT content, domains, citations, output_tokens AS "outputTokens" FROM messages WHERE id = $1', { bind: [created.id], type: 'SELECT' as never }) as unknown as Array<Record<string, unknown>>
+  t.same(row, { content: text, domains: [text, ''], citations, outputTokens: 7 }, 'byte for byte')
+  await created.destroy()
+
+  const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`
+  const [[inserted]] = await sequelize.query(`INSERT INTO messages (conversation_id, role, content, citations) VALUES ('${conversation.id}', 'assistant', 'deep', $1::jsonb) RETURNING id`, { bind: [deep] }) as unknown as [[{ id: string }]]
+  const page = await Message.recent(conversation.id, { limit: 500 })
+  t.ok(page.messages.some(m => m.id === inserted.id), 'Message.recent reads it')
+  const found = await Message.findByPk(inserted.id)
+  t.equal(found?.content, 'deep', 'findByPk reads it')
+  await found?.destroy()
 })
 
 t.test('injection strings in string fields are stored as data, never run', async t => {

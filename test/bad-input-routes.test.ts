@@ -22,6 +22,9 @@ const post = (conversation: string, body: string | object): Request => ({ method
 
 interface Request { method: 'GET' | 'POST' | 'DELETE', url: string, payload?: string | object, headers?: Record<string, string> }
 type Case = [name: string, request: Request, status: number, message: RegExp]
+// A JSON body as a client writes it: escapes such as \u0000 and \ud800 stay in the text.
+const postJson = (conversation: string, json: string): Request => ({ method: 'POST', url: `/conversations/${conversation}/messages`, payload: json, headers: { 'content-type': 'application/json' } })
+const deepJson = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
 
 const cases: Case[] = [
   ['user id not a UUID', { method: 'GET', url: '/users/42/conversations' }, 400, /params\/id must match format "uuid"/],
@@ -34,7 +37,8 @@ const cases: Case[] = [
   ['messages: limit 0', { method: 'GET', url: `/conversations/${active}/messages?limit=0` }, 400, /querystring\/limit must be >= 1/],
   ['messages: limit 1000', { method: 'GET', url: `/conversations/${active}/messages?limit=1000` }, 400, /querystring\/limit must be <= 100/],
   ['messages: limit not a number', { method: 'GET', url: `/conversations/${active}/messages?limit=ten` }, 400, /querystring\/limit must be integer/],
-  ['messages: before not a date', { method: 'GET', url: `/conversations/${active}/messages?before=yesterday` }, 400, /querystring\/before must match format "date-time"/],
+  ['messages: cursor forged', { method: 'GET', url: `/conversations/${active}/messages?cursor=yesterday` }, 400, /cursor is not one this API issued/],
+  ['messages: cursor not base64url', { method: 'GET', url: `/conversations/${active}/messages?cursor=${encodeURIComponent('a b')}` }, 400, /querystring\/cursor must match pattern/],
   ['messages: unknown query parameter', { method: 'GET', url: `/conversations/${active}/messages?sort=asc` }, 400, /must NOT have additional properties/],
   ['post: role not allowed', post(active, { role: 'robot', content: 'hi' }), 400, /body\/role must be equal to one of the allowed values/],
   ['post: content missing', post(active, { role: 'user' }), 400, /body must have required property 'content'/],
@@ -47,6 +51,22 @@ const cases: Case[] = [
   ['post: domains not an array', post(active, { role: 'user', content: 'x', domains: 'math' }), 400, /body\/domains must be array,null/],
   ['post: unknown field', post(active, { role: 'user', content: 'x', conversationId: UNKNOWN }), 400, /body must NOT have additional properties/],
   ['post: body not JSON', { method: 'POST', url: `/conversations/${active}/messages`, payload: '{"role": "user", "content": ', headers: { 'content-type': 'application/json' } }, 400, /Unexpected end of JSON input|Body is not valid JSON/],
+  ['post: NUL in content', postJson(active, '{"role":"user","content":"a\\u0000b"}'), 400, /content must not contain NUL/],
+  ['post: lone surrogate in content', postJson(active, '{"role":"user","content":"a\\ud800b"}'), 400, /content must be well-formed Unicode/],
+  ['post: NUL in a citations key', postJson(active, '{"role":"assistant","content":"x","citations":{"a\\u0000":1}}'), 400, /citations must not contain NUL/],
+  ['post: NUL in a citations value', postJson(active, '{"role":"assistant","content":"x","citations":{"sources":[{"title":"\\u0000"}]}}'), 400, /citations must not contain NUL/],
+  ['post: lone surrogate in a citations key', postJson(active, '{"role":"assistant","content":"x","citations":{"\\udfff":1}}'), 400, /citations must be well-formed Unicode/],
+  ['post: citations nested 5,000 deep', postJson(active, `{"role":"assistant","content":"x","citations":${deepJson(5_000)}}`), 400, /citations nests deeper than 32 levels/],
+  ['post: NUL in a domain', postJson(active, '{"role":"user","content":"x","domains":["a\\u0000"]}'), 400, /domains must not contain NUL/],
+  ['post: lone surrogate in a domain', postJson(active, '{"role":"user","content":"x","domains":["\\ud800"]}'), 400, /domains must be well-formed Unicode/],
+  ['post: a null domain', post(active, { role: 'user', content: 'x', domains: [null] }), 400, /body\/domains\/0 must be string/],
+  ['post: output tokens true', post(active, { role: 'user', content: 'x', outputTokens: true }), 400, /body\/outputTokens must be integer,null/],
+  ['post: input tokens a string', post(active, { role: 'user', content: 'x', inputTokens: '12' }), 400, /body\/inputTokens must be integer,null/],
+  ['post: feedback true', post(active, { role: 'user', content: 'x', feedbackScore: true }), 400, /body\/feedbackScore must be/],
+  ['post: tokens beyond the integer column', postJson(active, '{"role":"user","content":"x","inputTokens":30000000000}'), 400, /token counts must be <= 2147483647/],
+  ['post: tokens 1e400 (Infinity once parsed)', postJson(active, '{"role":"user","content":"x","inputTokens":1e400}'), 400, /body\/inputTokens must be integer,null/],
+  ['post: citations nested 200,000 deep in arrays', postJson(active, `{"role":"assistant","content":"x","citations":{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}}`), 400, /citations nests deeper than 32 levels/],
+  ['post: content a number', post(active, { role: 'user', content: 42 }), 400, /body\/content must be string/],
   ['post: unknown conversation', post(UNKNOWN, { role: 'user', content: 'x' }), 404, /conversation not found/],
   ['post: archived conversation', post(archived, { role: 'user', content: 'x' }), 409, /This conversation is archived/],
   ['post: conversation id is an injection string', post(encodeURIComponent(INJECTION), { role: 'user', content: 'x' }), 400, /params\/id must match format "uuid"/],
@@ -68,6 +88,28 @@ t.test('each bad request gets a clear 4xx and changes nothing', async t => {
     t.notMatch(res.body, new RegExp(PASSWORD), `${name}: no password`)
     t.same(await tableCounts(app.db.sequelize), before, `${name}: no row changed`)
   }
+})
+
+t.test('a deep citations document written by SQL reads without a 500', async t => {
+  const shared = Object.values(fx.conversations).find(c => c.shareEnabled)
+  if (shared === undefined) return t.fail('the fixtures share a conversation')
+  await app.db.sequelize.query(`INSERT INTO messages (conversation_id, role, content, citations) VALUES ($1, 'assistant', 'deep', $2::jsonb)`, { bind: [shared.id, deepJson(5_000)] })
+  for (const url of [`/conversations/${shared.id}/messages?limit=100`, `/shared/${shared.shareToken as string}`]) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 200, url)
+    if (res.statusCode !== 200) t.comment(res.body)
+    t.ok(res.json().messages.some((m: { content: string }) => m.content === 'deep'), `${url}: the message is listed`)
+  }
+  await app.db.sequelize.query("DELETE FROM messages WHERE content = 'deep'")
+})
+
+t.test('what a client sends is what is stored', async t => {
+  const text = 'emoji \ud83d\ude00, CJK 漢字, backslash-zero \\0, quote \''
+  const res = await app.inject(post(active, { role: 'assistant', content: text, domains: [text], citations: { sources: [{ title: text }] }, inputTokens: 0, outputTokens: 3 }))
+  t.equal(res.statusCode, 201)
+  if (res.statusCode !== 201) t.comment(res.body)
+  const [row] = await app.db.sequelize.query('SELECT content, domains, citations, input_tokens AS "inputTokens", output_tokens AS "outputTokens" FROM messages WHERE id = $1', { bind: [res.json().id], type: 'SELECT' as never }) as unknown as Array<Record<string, unknown>>
+  t.same(row, { content: text, domains: [text], citations: { sources: [{ title: text }] }, inputTokens: 0, outputTokens: 3 })
 })
 
 t.test('injection strings in message fields are stored as data', async t => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { inspect } from 'node:util'
-import { UniqueConstraintError, ValidationError, DatabaseError } from 'sequelize'
+import { Op, UniqueConstraintError, ValidationError, DatabaseError } from 'sequelize'
 import { buildApp, freshDatabase } from './helpers/app.js'
 
 const db = await freshDatabase(t)
@@ -116,4 +116,28 @@ t.test('the decorator does not print the password or the connection string', asy
   const text = `${inspect(app.db)} ${String(app.db)} ${JSON.stringify(app.db)}`
   t.match(text, /CoachDb \{ postgres@127\.0\.0\.1:\d+\//)
   t.notMatch(text, /postgres:\/\//)
+})
+
+t.test('lookups by email find the user whatever the case and surrounding spaces', async t => {
+  const user = await User.create({ email: 'Case.One@Example.org', name: 'Case', role: 'coach' })
+  t.equal(user.email, 'case.one@example.org', 'stored normalised')
+  t.equal((await User.findOne({ where: { email: ' CASE.One@Example.org' } }))?.id, user.id, 'findOne')
+  t.equal((await User.findOne({ where: { email: { [Op.eq]: 'case.ONE@example.org ' } } }))?.id, user.id, 'findOne with Op.eq')
+  t.equal((await User.findAll({ where: { email: { [Op.in]: ['CASE.ONE@EXAMPLE.ORG', 'nobody@example.org'] } } })).length, 1, 'findAll with Op.in')
+  t.equal((await User.findAll({ where: { [Op.or]: [{ email: '\tCase.One@example.ORG' }, { name: 'nobody' }] } })).length, 1, 'inside Op.or')
+  t.equal(await User.count({ where: { email: 'CASE.ONE@example.org' } }), 1, 'count')
+
+  const [found, created] = await User.findOrCreate({ where: { email: '  case.one@EXAMPLE.org' }, defaults: { name: 'Other', role: 'admin' } })
+  t.equal(created, false, 'findOrCreate finds the existing user')
+  t.equal(found.id, user.id)
+  const [fresh, made] = await User.findOrCreate({ where: { email: ' New.Person@Example.org ' }, defaults: { name: 'New', role: 'educator' } })
+  t.equal(made, true, 'and creates a new one normalised')
+  t.equal(fresh.email, 'new.person@example.org')
+
+  const [updated] = await User.update({ name: 'Renamed' }, { where: { email: 'NEW.PERSON@example.org' } })
+  t.equal(updated, 1, 'bulk update finds it')
+  await User.update({ email: ' Moved@Example.org ' }, { where: { id: fresh.id } })
+  t.equal((await User.findByPk(fresh.id))?.email, 'moved@example.org', 'bulk update stores the new address normalised')
+  t.equal(await User.destroy({ where: { email: 'MOVED@example.org' } }), 1, 'bulk destroy finds it')
+  await user.destroy()
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import pg from 'pg'
-import dbPlugin, { PoolExhaustedError } from '../lib/index.js'
+import dbPlugin, { CoachDbError, PoolExhaustedError } from '../lib/index.js'
 import { buildApp, freshDatabase } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { freePort, startProxy } from './helpers/tcp-proxy.js'
@@ -27,6 +27,40 @@ t.test('the database comes up 2 s after the app starts: startup succeeds within 
   await app.ready()
   t.equal(await app.db.models.User.count(), 0, 'queries work')
   t.ok(logs.lines.filter(line => line.includes('not reachable yet')).length >= 2, 'it retried while the database was down')
+})
+
+t.test('the database host goes silent: every request settles with a CoachDbError, and the pool serves again once it is back', needsServer('a silent host is a TCP-level failure of a server'), async t => {
+  const port = await freePort()
+  const url = new URL(db.url)
+  url.port = String(port)
+  const proxy = await startProxy(port, { host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) })
+  t.teardown(proxy.close)
+  const app = await buildApp(t, { connectionString: url.toString(), statementTimeoutMs: 1_000, connectTimeoutMs: 1_000, pool: { max: 4, acquire: 5_000 }, connectRetry: false })
+  const { User } = app.db.models
+  await Promise.all(Array.from({ length: 4 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.05)')))
+
+  // Four queries in flight when the host goes silent, then four more that need a connection.
+  const inFlight = Array.from({ length: 4 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.3)'))
+  await sleep(50)
+  proxy.silence()
+  const later = Array.from({ length: 4 }, async () => await User.count())
+  const settled = await Promise.allSettled([...inFlight, ...later])
+  t.same(settled.map(r => r.status), Array(8).fill('rejected'), 'every request settled, none hangs')
+  for (const r of settled) {
+    const reason = (r as PromiseRejectedResult).reason as CoachDbError
+    t.type(reason, CoachDbError, `${reason.name}: ${reason.message}`)
+    t.match(reason.code, /^ERR_COACH_DB_(QUERY_TIMEOUT|CONNECTION|POOL_EXHAUSTED)$/)
+  }
+  t.ok(settled.slice(0, 4).every(r => ((r as PromiseRejectedResult).reason as CoachDbError).code === 'ERR_COACH_DB_QUERY_TIMEOUT'), 'in-flight queries ran out of queryTimeoutMs')
+
+  proxy.restore()
+  let served = false
+  for (let attempt = 0; attempt < 40 && !served; attempt++) {
+    served = await User.count().then(() => true, async () => { await sleep(250); return false })
+  }
+  t.ok(served, 'the pool serves again once the host is back')
+  const after = await Promise.allSettled(Array.from({ length: 8 }, async () => await User.count()))
+  t.same(after.map(r => r.status), Array(8).fill('fulfilled'), 'and every later request succeeds')
 })
 
 t.test('all pool connections killed mid-traffic: later requests succeed and none hangs', needsServer('pg_terminate_backend ends one session of many'), async t => {

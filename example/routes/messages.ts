@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import type { Citations, FeedbackScore, MessageRole } from '../../models/index.js'
+import type { Citations, FeedbackScore, MessageRole } from '../../lib/index.js'
 import { errorBody, idParams, messageBody, messagePage as messagePageSchema, messagePageQuery, newMessage } from '../schemas.js'
 import { HttpError, notFound } from '../http-errors.js'
-import { messagePage } from '../message-page.js'
 
 interface IdParams { id: string }
-interface PageQuery { limit: number, before?: string }
+interface PageQuery { limit: number, cursor?: string }
 interface NewMessage {
   role: MessageRole
   content: string
@@ -24,11 +23,13 @@ export async function messageRoutes (app: FastifyInstance): Promise<void> {
     schema: { params: idParams, querystring: messagePageQuery, response: { 200: messagePageSchema, '4xx': errorBody } }
   }, async (request) => {
     const { id } = request.params
-    const { limit, before } = request.query
-    const messages = await messagePage(app.db.sequelize, id, limit, before)
+    const { limit, cursor } = request.query
+    // Keyset paging over (created_at, id) on idx_messages_conversation; a forged cursor is a
+    // ValidationError (400).
+    const page = await Message.recent(id, { limit, ...(cursor !== undefined ? { cursor } : {}) })
     // An empty page is either the end of a conversation or an unknown one: only then ask which.
-    if (messages.length === 0 && await Conversation.count({ where: { id } }) === 0) throw notFound('conversation')
-    return { messages, nextBefore: messages.length === limit ? messages[messages.length - 1]?.createdAt ?? null : null }
+    if (page.messages.length === 0 && await Conversation.count({ where: { id } }) === 0) throw notFound('conversation')
+    return page
   })
 
   // The message and the conversation's updated_at change together, in one transaction; every
@@ -42,12 +43,10 @@ export async function messageRoutes (app: FastifyInstance): Promise<void> {
       if (conversation === null) throw notFound('conversation')
       if (conversation.status === 'archived') throw new HttpError(409, 'CONVERSATION_ARCHIVED', 'This conversation is archived; it takes no new messages.')
       const created = await Message.create({ ...request.body, conversationId: conversation.id }, { transaction })
-      conversation.changed('updated_at', true)
+      conversation.changed('updatedAt', true)
       await conversation.save({ transaction })
       return created
     })
-    const body = message.get({ plain: true })
-    // Same shape as the list's cursor (microseconds); a JS-set timestamp has whole milliseconds.
-    return await reply.status(201).send({ ...body, createdAt: body.created_at.toISOString().replace('Z', '000Z') })
+    return await reply.status(201).send(message.get({ plain: true }))
   })
 }

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { QueryTypes } from 'sequelize'
 import { errorBody, messageBody, tokenParams } from '../schemas.js'
 import { notFound } from '../http-errors.js'
 
@@ -15,25 +14,32 @@ const sharedBody = {
 /** How much of a shared conversation a public link shows. */
 const SHARED_MESSAGE_LIMIT = 200
 
+/** What a share link shows: the dialogue. `system` messages are instructions to the assistant, not the user's to share. */
+const SHARED_ROLES = ['user', 'assistant']
+
 /**
- * `GET /shared/:token`: the public, read-only view of a conversation whose owner enabled sharing.
- * A disabled share answers exactly like an unknown token (404), so a revoked link reveals nothing;
- * the owner's identity is never part of the answer.
+ * `GET /shared/:token`: the public, read-only view of a conversation whose owner enabled sharing:
+ * its user and assistant messages, oldest first. A disabled share answers exactly like an unknown
+ * token (404), so a revoked link reveals nothing; the owner's identity is never part of the answer.
  */
 export async function sharedRoutes (app: FastifyInstance): Promise<void> {
-  const { Conversation } = app.db.models
+  const { Conversation, Message } = app.db.models
 
   app.get<{ Params: { token: string } }>('/shared/:token', {
     schema: { params: tokenParams, response: { 200: sharedBody, '4xx': errorBody } }
   }, async (request) => {
     // idx_conversations_share_token (unique) finds the row.
-    const conversation = await Conversation.findOne({ where: { shareToken: request.params.token, shareEnabled: true }, attributes: ['id', 'title', 'created_at'], raw: true })
+    const conversation = await Conversation.findOne({ where: { shareToken: request.params.token, shareEnabled: true }, attributes: ['id', 'title', 'createdAt'], raw: true })
     if (conversation === null) throw notFound('shared conversation')
-    const messages = await app.db.sequelize.query(`
-      SELECT id, role, content, citations, domains, feedback_score AS "feedbackScore",
-             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAt"
-        FROM messages WHERE conversation_id = $1 ORDER BY created_at LIMIT $2`,
-    { bind: [conversation.id, SHARED_MESSAGE_LIMIT], type: QueryTypes.SELECT })
-    return { title: conversation.title, createdAt: conversation.created_at, messages }
+    // idx_messages_conversation serves the filter and the order; the role filter is applied on it.
+    const messages = await Message.findAll({
+      where: { conversationId: conversation.id, role: SHARED_ROLES },
+      attributes: ['id', 'role', 'content', 'citations', 'domains', 'feedbackScore', 'createdAt'],
+      order: [['createdAt', 'ASC'], ['id', 'ASC']],
+      limit: SHARED_MESSAGE_LIMIT
+    })
+    // Instances, not raw rows: the model's getters apply (a citations document too deep to
+    // serialise reads as null rather than failing the page).
+    return { title: conversation.title, createdAt: conversation.createdAt, messages: messages.map(m => m.get({ plain: true })) }
   })
 }

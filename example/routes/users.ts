@@ -24,12 +24,20 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
     const user = await User.findByPk(request.params.id, { attributes: ['id'] })
     if (user === null) throw notFound('user')
     // idx_conversations_user serves the filter; a user has tens of conversations, not thousands.
-    const rows = await Conversation.findAll({ where: { userId: user.id }, order: [['updated_at', 'DESC']], raw: true })
-    return rows.map(c => ({ id: c.id, title: c.title, status: c.status, shareEnabled: c.shareEnabled, createdAt: c.created_at, updatedAt: c.updated_at }))
+    // Only the listed attributes are read (the share token stays in the database).
+    return await Conversation.findAll({
+      where: { userId: user.id },
+      attributes: ['id', 'title', 'status', 'shareEnabled', 'createdAt', 'updatedAt'],
+      order: [['updatedAt', 'DESC']],
+      raw: true
+    })
   })
 
-  // The database cascades to sessions, conversations and messages (ON DELETE CASCADE); the counts
-  // are read in the same transaction so the answer says exactly what went.
+  // The database cascades to sessions, conversations and messages (ON DELETE CASCADE). The counts
+  // are exact because nothing can be added between counting and deleting: the user's row is
+  // locked (a new session or conversation takes a KEY SHARE lock on it, and waits) and so are
+  // its conversations (so does a new message on its conversation). Posts already under way hold
+  // those locks until they commit, so the counts, read after the locks are granted, include them.
   app.delete<{ Params: IdParams }>('/users/:id', {
     schema: { params: idParams, response: { 200: deletedBody, '4xx': errorBody } }
   }, async (request) => {
@@ -37,7 +45,7 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
     return await app.db.sequelize.transaction(async transaction => {
       const user = await User.findByPk(id, { attributes: ['id'], transaction, lock: transaction.LOCK.UPDATE })
       if (user === null) throw notFound('user')
-      const conversationIds = (await Conversation.findAll({ attributes: ['id'], where: { userId: id }, raw: true, transaction })).map(c => c.id)
+      const conversationIds = (await Conversation.findAll({ attributes: ['id'], where: { userId: id }, raw: true, transaction, lock: transaction.LOCK.UPDATE })).map(c => c.id)
       const sessions = await Session.count({ where: { userId: id }, transaction })
       const messages = conversationIds.length === 0 ? 0 : await Message.count({ where: { conversationId: conversationIds }, transaction })
       await User.destroy({ where: { id }, transaction })

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Sequelize } from 'sequelize-typescript'
-import { ConnectionError } from '../errors.js'
+import { CoachDbError, ConnectionError } from '../errors.js'
 import type { Logger } from './logger.js'
 import { describeTarget, type ConnectionTarget } from './target.js'
 import type { ConnectRetryOptions } from '../types.js'
-import type { RotatingCredentials } from '../credentials/rotating.js'
 
 // Failures that mean "not up yet" (refused, starting up, too many clients, DNS not ready):
 // worth another attempt. Anything else (bad password, missing database) will not fix itself.
@@ -15,17 +14,24 @@ function isConnectTimeout (err: unknown): boolean {
   return /timeout/i.test(String((err as { parent?: { message?: string } })?.parent?.message ?? (err as Error)?.message ?? ''))
 }
 
-/** SQLSTATE or Node error code of a Sequelize connection failure. */
+/** SQLSTATE or Node error code of a Sequelize connection failure (also inside one of our ConnectionErrors). */
 export function driverCode (err: unknown): string | undefined {
+  const own = ownConnectionCause(err)
+  if (own !== undefined) return driverCode(own)
   const e = err as { parent?: { code?: string }, original?: { code?: string }, code?: string }
   return e?.parent?.code ?? e?.original?.code ?? e?.code
+}
+
+// The pool reports a connection it could not open as our ConnectionError around Sequelize's.
+function ownConnectionCause (err: unknown): unknown {
+  return err instanceof CoachDbError && err.code === 'ERR_COACH_DB_CONNECTION' && err.cause !== undefined ? err.cause : undefined
 }
 
 /**
  * Opens one connection (`SELECT 1`) with bounded exponential backoff. The error names host, port
  * and database, never the password, and carries the last driver error as `cause`.
  */
-export async function connectWithRetry (sequelize: Sequelize, target: ConnectionTarget, retry: Required<ConnectRetryOptions>, log: Logger): Promise<void> {
+export async function connectWithRetry (sequelize: Sequelize, target: ConnectionTarget, retry: Required<ConnectRetryOptions>, log: Logger, signal?: AbortSignal): Promise<void> {
   const where = describeTarget(target)
   const started = Date.now()
   let delay = retry.initialDelayMs
@@ -33,13 +39,15 @@ export async function connectWithRetry (sequelize: Sequelize, target: Connection
     try {
       await sequelize.authenticate({ logging: false })
       return
-    } catch (err) {
+    } catch (caught) {
+      const err = ownConnectionCause(caught) ?? caught
       const code = driverCode(err) ?? (isConnectTimeout(err) ? 'ETIMEDOUT' : undefined)
-      if (!TRANSIENT_CODES.has(code ?? '') || attempt >= retry.attempts) {
+      // Start-up gave up (pluginTimeout): no more attempts; the caller reports why.
+      if (!TRANSIENT_CODES.has(code ?? '') || attempt >= retry.attempts || signal?.aborted === true) {
         throw connectionFailure(err, code, target, attempt, Date.now() - started)
       }
       log.warn({ attempt, of: retry.attempts, code, target: where, retryInMs: delay }, `database ${where} not reachable yet (${code}), retrying`)
-      await sleep(delay)
+      await sleep(delay, undefined, signal !== undefined ? { signal } : undefined).catch(() => {})
       delay = Math.min(delay * 2, retry.maxDelayMs)
     }
   }
@@ -56,43 +64,6 @@ function connectionFailure (err: unknown, code: string | undefined, target: Conn
     default: {
       const reason = err instanceof Error ? err.message : String(err)
       return new ConnectionError(`Could not connect to PostgreSQL at ${at} (database "${target.database}") after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${(elapsedMs / 1000).toFixed(1)} s: ${reason}. Check that the server is running and the host and port are right.`, { cause: err })
-    }
-  }
-}
-
-/** The part of Sequelize's connection manager that opens one connection (Sequelize 6). */
-interface ConnectionOpener {
-  _connect: (config: Record<string, unknown>) => Promise<unknown>
-}
-
-/**
- * When PostgreSQL refuses a new connection's password (28P01), asks `credentials` to fetch the
- * secret again and, if that gives a different password, opens that connection once more before
- * failing. This is how a rotation the app has not heard of yet (TTL not over) costs a refetch
- * instead of a failed request.
- *
- * Sequelize 6 opens every connection (pool, version probe) through `connectionManager._connect`,
- * which runs `beforeConnect` on the config it is given and then connects. Each attempt gets its
- * own copy of that config, so the password an attempt used is known exactly (concurrent
- * attempts cannot overwrite it) and no password stays behind on the shared config.
- */
-export function retryRefusedPasswordOnce (sequelize: Sequelize, credentials: RotatingCredentials, log: Logger): void {
-  const manager = sequelize.connectionManager as unknown as ConnectionOpener
-  const connect = manager._connect.bind(manager)
-  manager._connect = async (config) => {
-    const attempt = { ...config }
-    try {
-      return await connect(attempt)
-    } catch (err) {
-      if (driverCode(err) !== '28P01') throw err
-      log.warn({ code: '28P01', user: attempt.username }, 'fastify-coach-db: PostgreSQL refused the password for a new connection; fetching the secret again and retrying once')
-      const recovered = await credentials.recover(attempt.password as string | undefined).catch((fetchErr: unknown) => {
-        // The refused password is the failure to report; the refetch problem goes to the log.
-        log.warn({ code: (fetchErr as { code?: string }).code }, `fastify-coach-db: could not fetch the secret again: ${(fetchErr as Error).message}`)
-        return false
-      })
-      if (!recovered) throw err
-      return await connect({ ...config })
     }
   }
 }

@@ -7,8 +7,9 @@ import { registerVectorTypes } from './vector-types.js'
 import { isDebugEnabled, type Logger } from './logger.js'
 import type { ConnectionTarget } from './target.js'
 import type { PoolOptions } from '../types.js'
-import { isRotating, type RotatingCredentials } from '../credentials/rotating.js'
-import { retryRefusedPasswordOnce } from './connect.js'
+import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
+import { createPgDriver, driverOpener, registerConnectionOpener } from './pg-driver.js'
+import { explainAcquireFailures } from './sequelize-internals.js'
 
 /** Default longest wait for one connection attempt, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
@@ -31,17 +32,23 @@ function tlsOptions (target: ConnectionTarget): ConnectionOptions {
 export interface CreateSequelizeOptions {
   target: ConnectionTarget
   /**
-   * Password for every new connection; a function is called per connection. Rotating
-   * credentials also set the user name per connection and are fetched again once when
-   * PostgreSQL refuses the password (28P01).
+   * Login for every new connection (user name and password), asked per connection and asked to
+   * recover once when PostgreSQL refuses the password (28P01). Default: `target.user` with `password`.
    */
-  password: string | undefined | (() => Promise<string>) | RotatingCredentials
+  credentials?: CredentialProvider
+  /** Fixed password for `target.user`, when no `credentials` are given. */
+  password?: string | undefined
   pool: Required<PoolOptions>
   log: Logger
   /** Server-side `statement_timeout` in milliseconds; 0 means none. */
   statementTimeoutMs?: number
   /** Longest wait for one connection attempt (TCP, TLS and authentication), in ms. Default 5000. */
   connectTimeoutMs?: number
+  /**
+   * Client-side bound of one query, in ms; 0 for none. Default: {@link defaultQueryTimeoutMs}
+   * of `statementTimeoutMs`.
+   */
+  queryTimeoutMs?: number
   /** Extra Sequelize options merged last (dialectOptions, hooks, …). */
   extra?: Partial<SequelizeOptions>
 }
@@ -53,19 +60,25 @@ export interface CreateSequelizeOptions {
 export function createSequelize (options: CreateSequelizeOptions): Sequelize {
   registerVectorTypes()
   const { target, pool, log } = options
+  const credentials = options.credentials ?? staticCredentials(target.user, options.password)
+  // The one seam for how a connection opens: login per connection, 28P01, keepalive, timeouts.
+  const driver = createPgDriver({ credentials, queryTimeoutMs: options.queryTimeoutMs ?? defaultQueryTimeoutMs(options.statementTimeoutMs ?? 0), log })
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
   const sequelize = new Sequelize({
     dialect: 'postgres',
+    dialectModule: driver,
     host: target.host,
     port: target.port,
     database: target.database,
+    // Shown by the decorator's summary; the login itself comes from `credentials` per connection,
+    // so no password sits in Sequelize's config.
     username: target.user,
-    password: typeof options.password === 'string' ? options.password : undefined,
     dialectOptions: {
       ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       // Without it a host that drops packets holds each attempt for the kernel's TCP timeout
       // (minutes), and connectRetry's budget means nothing.
-      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: connectTimeoutMs,
       application_name: 'fastify-coach-db'
     },
     pool: { max: pool.max, min: pool.min, acquire: pool.acquire, idle: pool.idle },
@@ -84,33 +97,26 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     define: { underscored: true },
     ...options.extra
   })
-  const password = options.password
-  if (typeof password === 'function') {
-    sequelize.addHook('beforeConnect', async (config) => {
-      (config as { password?: string }).password = await password()
-    })
-  } else if (isRotating(password)) {
-    useRotatingCredentials(sequelize, password, log)
-  }
   sequelize.addModels([...MODEL_CLASSES])
+  explainAcquireFailures(sequelize, pool, target)
+  // The migration lock holds a connection outside the pool, opened the same way.
+  registerConnectionOpener(sequelize, driverOpener(driver, {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: 'fastify-coach-db',
+    ...(target.ssl ? { ssl: tlsOptions(target) } : {})
+  }))
   return sequelize
 }
 
-// Sequelize reads the user name and password for each new connection from `config` after
-// `beforeConnect`, so a rotated secret reaches new connections while open ones carry on.
-function useRotatingCredentials (sequelize: Sequelize, credentials: RotatingCredentials, log: Logger): void {
-  sequelize.addHook('beforeConnect', async (config) => {
-    const { username, password } = await credentials.current()
-    Object.assign(config, { username, password })
-  })
-  retryRefusedPasswordOnce(sequelize, credentials, log)
-  // The plugin and the CLI both close Sequelize; the SDK client goes with it.
-  const close = sequelize.close.bind(sequelize)
-  sequelize.close = async () => {
-    try {
-      await close()
-    } finally {
-      credentials.close()
-    }
-  }
+/**
+ * The client-side query bound when none is given: the server's `statement_timeout` plus 5 s, so
+ * PostgreSQL cancels a slow query first (a clean 57014) and the client bound only fires when the
+ * server is not answering at all. With no statement timeout there is no client bound either
+ * (migrations and reports may legitimately run long); keepalive still finds a vanished host.
+ */
+export function defaultQueryTimeoutMs (statementTimeoutMs: number): number {
+  return statementTimeoutMs > 0 ? statementTimeoutMs + 5_000 : 0
 }

@@ -4,7 +4,6 @@ import { resolveCredentials } from '../credentials/index.js'
 import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
 import { createSequelize } from './create-sequelize.js'
 import { connectWithRetry } from './connect.js'
-import { explainPoolExhaustion } from './pool-errors.js'
 import { describeTarget } from './target.js'
 import type { Logger } from './logger.js'
 
@@ -15,22 +14,33 @@ export interface OpenedDatabase {
   close: () => Promise<void>
 }
 
+/** Start-up's hold on {@link openDatabase}: a budget to stop at and a way to follow progress. */
+export interface OpenStartup {
+  /** Aborted when start-up's budget ran out: the secret read and further connection attempts stop. */
+  signal?: AbortSignal
+  /** Told which step is under way, for the timeout's message. */
+  step?: (name: 'reading the secret' | 'connecting to the database') => void
+}
+
 /**
  * Opens the database the resolved options point at, for the plugin and the CLI alike: starts an
  * embedded engine for `pglite://`, reads the credentials, connects with retries. On failure,
  * whatever was opened is closed again before the error is thrown.
  */
-export async function openDatabase (options: ResolvedOptions, log: Logger): Promise<OpenedDatabase> {
+export async function openDatabase (options: ResolvedOptions, log: Logger, startup: OpenStartup = {}): Promise<OpenedDatabase> {
+  const { signal, step } = startup
   // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
-  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log) : undefined
+  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
   try {
-    const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log)
-    const sequelize = createSequelize({ target: credentials.target, password: credentials.password, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
-    explainPoolExhaustion(sequelize, options.pool)
+    if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
+    const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
+    step?.('connecting to the database')
+    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
     try {
-      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log)
+      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal)
     } catch (err) {
       await sequelize.close()
+      credentials.credentials.close()
       throw err
     }
     const where = describeTarget(credentials.target)
@@ -38,8 +48,13 @@ export async function openDatabase (options: ResolvedOptions, log: Logger): Prom
     return {
       sequelize,
       close: async () => {
-        await sequelize.close()
-        await embedded?.close()
+        try {
+          await sequelize.close()
+        } finally {
+          // The SDK client of a secret goes with the pool that used it.
+          credentials.credentials.close()
+          await embedded?.close()
+        }
       }
     }
   } catch (err) {

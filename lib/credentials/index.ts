@@ -3,31 +3,32 @@ import type { ResolvedOptions } from '../options.js'
 import type { Logger } from '../connection/logger.js'
 import { OptionsError } from '../errors.js'
 import { createSecretReader, type SecretLocation } from './secrets-manager.js'
-import { createRotatingCredentials, type RotatingCredentials } from './rotating.js'
+import { createRotatingCredentials } from './rotating.js'
+import { staticCredentials, type CredentialProvider } from './provider.js'
 
 export { createSecretReader, regionFromArn, secretFetchError, type SecretLocation, type SecretReader } from './secrets-manager.js'
 export { parseRdsSecret, POSTGRES_ENGINES, type RdsSecret } from './rds-secret.js'
 export { SecretCache, type SecretCacheOptions } from './secret-cache.js'
-export { createRotatingCredentials, isRotating, type LoginCredentials, type RotatingCredentials, type RotatingCredentialsOptions } from './rotating.js'
+export { createRotatingCredentials, type RotatingCredentials, type RotatingCredentialsOptions } from './rotating.js'
+export { staticCredentials, type CredentialProvider, type LoginCredentials } from './provider.js'
 
 /** Where the connection settings came from; logged at startup (never the values). */
 export type CredentialSource = 'connectionString option' | 'DATABASE_URL' | 'secretId option' | 'DB_SECRET_NAME' | 'DB_SECRET_ARN'
 
-/** Connection settings ready for Sequelize: a loggable target and a way to get the password. */
+/** Connection settings: a loggable target and where each new connection's login comes from. */
 export interface ResolvedCredentials {
   source: CredentialSource
   target: ConnectionTarget
-  /**
-   * A fixed password, a function asked for each new connection, or rotating credentials from a
-   * secret (user name and password per new connection, refetched when PostgreSQL refuses them).
-   */
-  password: string | undefined | (() => Promise<string>) | RotatingCredentials
+  /** Fixed for a connection string; a rotating secret (refetched on 28P01) for Secrets Manager. */
+  credentials: CredentialProvider
 }
 
 /** Internal knobs, for tests. */
 export interface ResolveCredentialsOverrides {
   /** Attempts per Secrets Manager read, SDK retries included. */
   maxAttempts?: number
+  /** Stops the start-up read of the secret (the plugin's start-up budget). */
+  signal?: AbortSignal
 }
 
 /**
@@ -39,22 +40,22 @@ export interface ResolveCredentialsOverrides {
 export async function resolveCredentials (options: ResolvedOptions, log: Logger, overrides: ResolveCredentialsOverrides = {}): Promise<ResolvedCredentials> {
   if (options.connectionString !== undefined) {
     const { target, password } = parseConnectionString(options.connectionString, options.connectionStringOrigin)
-    return { source: options.connectionStringOrigin, target, password }
+    return { source: options.connectionStringOrigin, target, credentials: staticCredentials(target.user, password) }
   }
   if (options.secretId === undefined || options.secretIdOrigin === undefined) {
     throw new OptionsError('No database configured. Pass { connectionString } or { secretId }, or set DATABASE_URL or DB_SECRET_NAME.')
   }
-  return await fromSecret({ secretId: options.secretId, region: options.region, endpoint: options.endpoint, maxAttempts: overrides.maxAttempts }, options.secretIdOrigin, options.secretTtlMs, log)
+  return await fromSecret({ secretId: options.secretId, region: options.region, endpoint: options.endpoint, maxAttempts: overrides.maxAttempts }, options.secretIdOrigin, options.secretTtlMs, log, overrides.signal)
 }
 
-async function fromSecret (location: SecretLocation, source: CredentialSource, ttlMs: number, log: Logger): Promise<ResolvedCredentials> {
+async function fromSecret (location: SecretLocation, source: CredentialSource, ttlMs: number, log: Logger, signal?: AbortSignal): Promise<ResolvedCredentials> {
   const { secretId } = location
   log.info({ source, secretId }, `fastify-coach-db: reading database credentials from AWS Secrets Manager secret "${secretId}" (${source})`)
   const reader = createSecretReader(location)
   try {
-    const secret = await reader.read()
+    const secret = await reader.read(undefined, signal)
     const target: ConnectionTarget = { host: secret.host, port: secret.port, database: secret.dbname, user: secret.username, ssl: secret.ssl, ...(secret.sslVerify !== undefined ? { sslVerify: secret.sslVerify } : {}) }
-    return { source, target, password: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
+    return { source, target, credentials: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
   } catch (err) {
     reader.close()
     throw err

@@ -3,28 +3,22 @@ import type { Logger } from '../connection/logger.js'
 import { SecretCache } from './secret-cache.js'
 import type { SecretReader } from './secrets-manager.js'
 import type { RdsSecret } from './rds-secret.js'
+import type { CredentialProvider } from './provider.js'
 
-/** The user name and password a new connection should log in with. */
-export interface LoginCredentials {
-  readonly username: string
-  readonly password: string
-}
+export type { LoginCredentials } from './provider.js'
 
 /**
- * Credentials that can change while the app runs (a rotated secret). Sequelize asks for them on
- * every new connection; the pool's open connections are unaffected.
+ * Credentials that can change while the app runs (a rotated secret): a {@link CredentialProvider}
+ * whose `current()` is cached for the TTL (one shared fetch when expired) and whose `recover()`
+ * fetches the secret again. The pool's open connections are unaffected.
  */
-export interface RotatingCredentials {
-  /** For the next new connection: cached for the TTL, one shared fetch when expired. */
-  current: () => Promise<LoginCredentials>
-  /**
-   * PostgreSQL refused `failedPassword` (28P01). Fetches the secret again and resolves `true` when
-   * a different password is now current, i.e. one more attempt is worth it.
-   */
-  recover: (failedPassword: string | undefined) => Promise<boolean>
-  /** Releases the SDK client. */
-  close: () => void
-}
+export type RotatingCredentials = CredentialProvider
+
+/**
+ * How long a new connection waits for the refresh of an expired secret before logging in with
+ * the cached one (the refresh goes on; a rotation is caught by the 28P01 refetch anyway).
+ */
+export const STALE_WAIT_MS = 1_000
 
 /** Options of {@link createRotatingCredentials}. */
 export interface RotatingCredentialsOptions {
@@ -48,6 +42,7 @@ export function createRotatingCredentials (options: RotatingCredentialsOptions):
   const cache = new SecretCache<RdsSecret>({
     fetch: async () => await reader.read(),
     ttlMs: options.ttlMs,
+    staleWaitMs: STALE_WAIT_MS,
     onStaleError: (err) => {
       log.warn({ secretId, code: (err as { code?: string }).code }, `fastify-coach-db: could not refresh secret "${secretId}" (${(err as Error).message}); new connections keep using the cached credentials`)
     }
@@ -86,16 +81,12 @@ export function createRotatingCredentials (options: RotatingCredentialsOptions):
 
   const describe = (): string => `RotatingCredentials { secret: ${secretId} }`
   return {
+    description: 'secret',
     current: async () => await cache.get(),
     recover,
-    close: reader.close,
+    close: () => { reader.close() },
     toString: describe,
     toJSON: describe,
     [inspect.custom]: describe
   } as RotatingCredentials
-}
-
-/** Whether a `password` setting is rotating credentials rather than a fixed password. */
-export function isRotating (password: unknown): password is RotatingCredentials {
-  return typeof password === 'object' && password !== null && typeof (password as RotatingCredentials).recover === 'function'
 }

@@ -6,6 +6,12 @@ export interface SecretCacheOptions<T> {
   ttlMs: number
   /** Told when a refresh after expiry failed and the previous value is kept. */
   onStaleError?: (err: unknown) => void
+  /**
+   * Longest wait of a {@link SecretCache.get} for the refresh of an expired value, in ms; after
+   * it the previous value is returned while the refresh goes on (its result is kept when it
+   * lands). Default: wait for the refresh.
+   */
+  staleWaitMs?: number
   /** Clock, for tests. */
   now?: () => number
 }
@@ -30,8 +36,18 @@ export class SecretCache<T> {
   /** The cached value if still fresh, else a fetched one. */
   async get (): Promise<T> {
     if (this.#value !== undefined && this.#now() - this.#fetchedAt < this.#options.ttlMs) return this.#value
+    const previous = this.#value
     this.#expiredRead ??= this.#refreshOrKeep().finally(() => { this.#expiredRead = undefined })
-    return await this.#expiredRead
+    const { staleWaitMs } = this.#options
+    if (previous === undefined || staleWaitMs === undefined) return await this.#expiredRead
+    // A slow or stalled endpoint costs a new connection at most staleWaitMs, never an outage.
+    let timer: NodeJS.Timeout | undefined
+    const stale = new Promise<T>(resolve => { timer = setTimeout(() => { resolve(previous) }, staleWaitMs) })
+    try {
+      return await Promise.race([this.#expiredRead, stale])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** The cached value without fetching, fresh or not; `undefined` before the first fetch. */

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { OptionsError, SecretError } from '../errors.js'
 import { parseRdsSecret, type RdsSecret } from './rds-secret.js'
 
@@ -14,10 +14,28 @@ export interface SecretLocation {
   maxAttempts?: number
 }
 
+/**
+ * Bounds of one secret read. The SDK has none by default: a Secrets Manager endpoint that accepts
+ * the request and never answers would hold every new connection (and start-up) for good.
+ */
+export const SECRET_READ_BOUNDS = {
+  /** TCP (and TLS) connect to the endpoint, per attempt. */
+  connectionTimeoutMs: 1_000,
+  /** Waiting for the answer, per attempt. */
+  requestTimeoutMs: 2_000,
+  /** Attempts per read, retries included (env `AWS_MAX_ATTEMPTS` or the `maxAttempts` knob win). */
+  maxAttempts: 3,
+  /** The whole read, all attempts and backoff included. */
+  totalMs: 8_000
+} as const
+
 /** Reads one secret with the AWS SDK. */
 export interface SecretReader {
-  /** The secret's version with staging label `stage` (default `AWSCURRENT`), parsed and checked. */
-  read: (stage?: string) => Promise<RdsSecret>
+  /**
+   * The secret's version with staging label `stage` (default `AWSCURRENT`), parsed and checked.
+   * Settles within {@link SECRET_READ_BOUNDS}.totalMs, or sooner when `signal` aborts.
+   */
+  read: (stage?: string, signal?: AbortSignal) => Promise<RdsSecret>
   /** Closes the SDK client's sockets. */
   close: () => void
 }
@@ -30,22 +48,41 @@ export function createSecretReader (location: SecretLocation): SecretReader {
   const { secretId } = location
   const region = location.region ?? regionFromArn(secretId)
   if (location.endpoint !== undefined) checkEndpoint(location.endpoint)
-  const client = new SecretsManagerClient({
-    ...(region !== undefined ? { region } : {}),
-    ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
-    ...(location.maxAttempts !== undefined ? { maxAttempts: location.maxAttempts } : {})
-  })
+  const envAttempts = Number(process.env.AWS_MAX_ATTEMPTS)
+  // The SDK (about 135 ms of imports) is loaded on the first read: an app that never names a
+  // secret never loads it.
+  let client: SecretsManagerClient | undefined
+  let sdk: Promise<typeof import('@aws-sdk/client-secrets-manager')> | undefined
+  let closed = false
+  async function connect (): Promise<{ client: SecretsManagerClient, GetSecretValueCommand: typeof import('@aws-sdk/client-secrets-manager').GetSecretValueCommand }> {
+    sdk ??= import('@aws-sdk/client-secrets-manager')
+    const { SecretsManagerClient, GetSecretValueCommand } = await sdk
+    client ??= new SecretsManagerClient({
+      ...(region !== undefined ? { region } : {}),
+      ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
+      maxAttempts: location.maxAttempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : SECRET_READ_BOUNDS.maxAttempts),
+      // Without throwOnRequestTimeout the SDK only logs a request that outlives requestTimeout.
+      requestHandler: { connectionTimeout: SECRET_READ_BOUNDS.connectionTimeoutMs, requestTimeout: SECRET_READ_BOUNDS.requestTimeoutMs, throwOnRequestTimeout: true }
+    })
+    if (closed) client.destroy()
+    return { client, GetSecretValueCommand }
+  }
   return {
-    read: async (stage) => {
+    read: async (stage, signal) => {
+      const bound = AbortSignal.timeout(SECRET_READ_BOUNDS.totalMs)
       let output
       try {
-        output = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...(stage !== undefined ? { VersionStage: stage } : {}) }))
+        const { client, GetSecretValueCommand } = await connect()
+        output = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...(stage !== undefined ? { VersionStage: stage } : {}) }), { abortSignal: signal !== undefined ? AbortSignal.any([bound, signal]) : bound })
       } catch (err) {
         throw secretFetchError(err, secretId, stage)
       }
       return parseRdsSecret(output, secretId)
     },
-    close: () => { client.destroy() }
+    close: () => {
+      closed = true
+      client?.destroy()
+    }
   }
 }
 
@@ -80,6 +117,9 @@ export function secretFetchError (err: unknown, secretId: string, stage = 'AWSCU
       return new SecretError('ERR_COACH_DB_SECRET_THROTTLED', secretId, `AWS Secrets Manager kept throttling reads of secret "${secretId}" after the SDK's retries. Something else in the account is calling GetSecretValue too often; raise "secretTtlMs" or find the caller.`, { cause: err })
     case 'DecryptionFailure':
       return new SecretError('ERR_COACH_DB_SECRET_ACCESS_DENIED', secretId, `Secret "${secretId}" could not be decrypted with its KMS key. Grant this service's AWS role kms:Decrypt on that key.`, { cause: err })
+  }
+  if (name === 'TimeoutError' || name === 'AbortError' || (err as { code?: string })?.code === 'ETIMEDOUT') {
+    return new SecretError('ERR_COACH_DB_SECRET_TIMEOUT', secretId, `AWS Secrets Manager did not answer a read of secret "${secretId}" in time (${SECRET_READ_BOUNDS.maxAttempts} attempts of ${SECRET_READ_BOUNDS.requestTimeoutMs} ms, ${SECRET_READ_BOUNDS.totalMs} ms in all). Check the endpoint (option "endpoint" or AWS_ENDPOINT_URL_SECRETS_MANAGER, VPC endpoint, security groups) and retry.`, { cause: err })
   }
   if (/region is missing/i.test(message)) {
     return new SecretError('ERR_COACH_DB_SECRET_REGION', secretId, `No AWS region for secret "${secretId}". Pass the plugin option "region", set AWS_REGION, or use the secret's full ARN.`, { cause: err })

@@ -7,10 +7,13 @@ import { CoachDbError } from '../errors.js'
  *   a non-empty folder that is not a PGlite data directory).
  * - `ERR_COACH_DB_EMBEDDED_IN_USE`: another process (or another engine in this one) has the directory open.
  * - `ERR_COACH_DB_EMBEDDED_START`: PGlite itself failed to start; see `cause`.
+ * - `ERR_COACH_DB_EMBEDDED_MISSING`: PGlite (an optional peer dependency) is not installed.
+ * - `ERR_COACH_DB_EMBEDDED_OPTION`: an option PGlite cannot honour (`statementTimeoutMs`).
  */
 export type EmbeddedErrorCode =
   | 'ERR_COACH_DB_EMBEDDED_URL' | 'ERR_COACH_DB_EMBEDDED_DIRECTORY'
-  | 'ERR_COACH_DB_EMBEDDED_IN_USE' | 'ERR_COACH_DB_EMBEDDED_START'
+  | 'ERR_COACH_DB_EMBEDDED_IN_USE' | 'ERR_COACH_DB_EMBEDDED_START' | 'ERR_COACH_DB_EMBEDDED_OPTION'
+  | 'ERR_COACH_DB_EMBEDDED_MISSING'
 
 /** The embedded PGlite engine could not start; `code` says why, `cause` holds the underlying error. */
 export class EmbeddedEngineError extends CoachDbError {

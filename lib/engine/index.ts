@@ -1,8 +1,9 @@
 import type { Logger } from '../connection/logger.js'
 import { lockDataDirectory, type LockedDirectory } from './data-directory.js'
-import { openPGlite, type EmbeddedPGlite } from './open-pglite.js'
+import type { PGliteHandle } from './pglite-handle.js'
 import { parseEmbeddedUrl } from './url.js'
 import { WireServer, type WireServerStats } from './wire-server.js'
+import { EmbeddedEngineError } from './errors.js'
 
 export { EmbeddedEngineError, type EmbeddedErrorCode } from './errors.js'
 export { parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
@@ -18,7 +19,7 @@ export interface EmbeddedServer {
   /** How long the start took, in ms (PGlite boot, initdb or its snapshot, socket). */
   readonly startupMs: number
   /** The PGlite instance, for tests and tools; normal code goes through `connectionString`. */
-  readonly pglite: EmbeddedPGlite
+  readonly pglite: PGliteHandle
   /** Open client connections and how many wait for the one session. */
   stats: () => WireServerStats
   /** Stops the socket server and PGlite. Safe to call twice. */
@@ -36,6 +37,12 @@ export interface StartEmbeddedOptions {
   snapshotDir?: string | false
   /** Base of relative `pglite://<directory>` paths. Default `process.cwd()`. */
   cwd?: string
+  /**
+   * The app's `statementTimeoutMs`: anything above 0 is refused, because PGlite accepts
+   * `SET statement_timeout` but never enforces it (its WebAssembly build has no timer to
+   * interrupt a statement), and a bound that silently does not exist is worse than none.
+   */
+  statementTimeoutMs?: number
 }
 
 /** Default of {@link StartEmbeddedOptions.idleInTransactionWaitMs}. */
@@ -54,9 +61,11 @@ export function isEmbeddedUrl (url: string | undefined): url is string {
 export async function startEmbedded (url: string, log: Logger, options: StartEmbeddedOptions = {}): Promise<EmbeddedServer> {
   const started = performance.now()
   const target = parseEmbeddedUrl(url, options.cwd)
+  refuseUnenforceable(options)
   const directory = target.kind === 'directory' ? await lockDataDirectory(target.path) : undefined
-  let db: EmbeddedPGlite | undefined
+  let db: PGliteHandle | undefined
   try {
+    const { openPGlite } = await loadPGlite()
     db = await openPGlite({ dataDir: directory?.path, existing: directory?.existing ?? false, snapshotDir: options.snapshotDir })
     const wire = await WireServer.start(db, {
       host: '127.0.0.1',
@@ -73,7 +82,7 @@ export async function startEmbedded (url: string, log: Logger, options: StartEmb
       startupMs,
       pglite: db,
       stats: () => wire.stats(),
-      close: once(async () => { await shutDown(wire, db as EmbeddedPGlite, directory, log) })
+      close: once(async () => { await shutDown(wire, db as PGliteHandle, directory, log) })
     }
   } catch (err) {
     await db?.close().catch(() => {})
@@ -82,8 +91,28 @@ export async function startEmbedded (url: string, log: Logger, options: StartEmb
   }
 }
 
+// The packages a pglite:// URL needs; optional peers of fastify-coach-db.
+const PGLITE_PACKAGES = ['@electric-sql/pglite@0.5.14', '@electric-sql/pglite-pgvector@0.0.15'] as const
+
+// PGlite (27 MB, ~75 ms of import) is loaded here, on the first pglite:// start, and never by an
+// app that only talks to PostgreSQL.
+async function loadPGlite (): Promise<typeof import('./open-pglite.js')> {
+  try {
+    return await import('./open-pglite.js')
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /@electric-sql\/pglite/.test((err as Error).message)
+    if (!missing) throw err
+    throw new EmbeddedEngineError('ERR_COACH_DB_EMBEDDED_MISSING', `pglite:// URLs run the embedded PGlite engine, which is not installed (it is an optional peer dependency of fastify-coach-db). Install it with: npm install ${PGLITE_PACKAGES.join(' ')} — or use a postgres:// URL.`, { cause: err })
+  }
+}
+
+function refuseUnenforceable (options: StartEmbeddedOptions): void {
+  if (options.statementTimeoutMs === undefined || options.statementTimeoutMs <= 0) return
+  throw new EmbeddedEngineError('ERR_COACH_DB_EMBEDDED_OPTION', `statementTimeoutMs (${options.statementTimeoutMs}) is not enforced by the embedded PGlite engine: PGlite accepts statement_timeout but cannot interrupt a running statement. Leave statementTimeoutMs unset (or 0) for pglite:// URLs; it applies to PostgreSQL.`)
+}
+
 // Socket server first (no new statements), then PGlite (flushes a directory to disk), then the lock.
-async function shutDown (wire: WireServer, db: EmbeddedPGlite, directory: LockedDirectory | undefined, log: Logger): Promise<void> {
+async function shutDown (wire: WireServer, db: PGliteHandle, directory: LockedDirectory | undefined, log: Logger): Promise<void> {
   try {
     await wire.close()
     await db.close()

@@ -6,8 +6,14 @@ import { EmbeddedEngineError } from './errors.js'
 import { LOCK_FILE } from './data-directory.js'
 import { discardInitdbSnapshot, readInitdbSnapshot, saveInitdbSnapshot } from './initdb-snapshot.js'
 
-/** A PGlite instance with the pgvector extension available (`CREATE EXTENSION vector` works). */
-export type EmbeddedPGlite = PGlite
+import type { PGliteHandle } from './pglite-handle.js'
+
+/**
+ * A PGlite instance with the pgvector extension available (`CREATE EXTENSION vector` works).
+ * This module is the only one that loads PGlite; the engine imports it with `import()` for
+ * `pglite://` URLs only.
+ */
+export type EmbeddedPGlite = PGliteHandle
 
 /** Options of {@link openPGlite}. */
 export interface OpenPGliteOptions {
@@ -51,7 +57,7 @@ export async function openPGlite (options: OpenPGliteOptions): Promise<EmbeddedP
 }
 
 async function create (dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<EmbeddedPGlite> {
-  const db = new PGlite({ dataDir, extensions: { vector }, ...(loadDataDir !== undefined ? { loadDataDir } : {}) })
+  const db: PGlite = new PGlite({ dataDir, extensions: { vector }, ...(loadDataDir !== undefined ? { loadDataDir } : {}) })
   try {
     await db.waitReady
   } catch (err) {

@@ -1,4 +1,4 @@
-import type { PGlite } from '@electric-sql/pglite'
+import type { PGliteHandle } from './pglite-handle.js'
 import type { Logger } from '../connection/logger.js'
 import {
   BackendTracker, MSG, errorResponse, isPing, pingAnswer, queryMessage, readyForQuery, syncMessage,
@@ -55,7 +55,7 @@ export class SessionArbiter {
   private pumping: Promise<void> | undefined
   private waitTimer: NodeJS.Timeout | undefined
 
-  constructor (private readonly db: PGlite, private readonly options: SessionArbiterOptions) {}
+  constructor (private readonly db: PGliteHandle, private readonly options: SessionArbiterOptions) {}
 
   /** Connections waiting for the session right now. */
   get waiting (): number {

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import type { PGlite } from '@electric-sql/pglite'
+import type { PGliteHandle } from './pglite-handle.js'
 import type { Logger } from '../connection/logger.js'
 import { SessionArbiter, type ArbiterClient } from './session-arbiter.js'
 import { CANCEL_REQUEST, FrontendReader, GSSENC_REQUEST, MSG, SSL_REQUEST, untypedCode, type FrontendMessage } from './protocol.js'
@@ -25,7 +25,7 @@ export interface WireServerStats {
 /**
  * A PostgreSQL wire-protocol endpoint for one PGlite instance, accepting any number of client
  * connections and sharing the one session between them through a {@link SessionArbiter}.
- * (We don't use @electric-sql/pglite-socket's server: it takes one connection by default, and
+ * (We don't use PGlite's own pglite-socket server: it takes one connection by default, and
  * with more it hangs for good when a client awaits another connection's query inside a
  * transaction, which our own migrator does to check its lock.)
  */
@@ -42,7 +42,7 @@ export class WireServer {
   ) {}
 
   /** Listens on `host:port` and serves `db` there. */
-  static async start (db: PGlite, options: WireServerOptions): Promise<WireServer> {
+  static async start (db: PGliteHandle, options: WireServerOptions): Promise<WireServer> {
     const arbiter = new SessionArbiter(db, { idleInTransactionWaitMs: options.idleInTransactionWaitMs, log: options.log })
     const server = createServer()
     await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import type { Sequelize } from 'sequelize-typescript'
 import { MigrationError } from '../errors.js'
 import type { Logger } from '../connection/logger.js'
+import { connectionOpenerOf, type ConnectionOpener, type DedicatedConnection } from '../connection/pg-driver.js'
 import type { MigrationLockMode } from './types.js'
 
 /** How {@link MigrationLock.acquire} behaves. */
@@ -14,15 +16,25 @@ export interface MigrationLockOptions {
   pollMs?: number
 }
 
-/** The minimal pg client surface used on the dedicated lock connection. */
-interface RawConnection {
-  query: (sql: string, values?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>
-}
-
-interface ConnectionManager {
-  config: Record<string, unknown> & { replication?: { write?: Record<string, unknown> } }
-  _connect: (config: unknown) => Promise<RawConnection>
-  _disconnect: (connection: RawConnection) => Promise<void>
+/**
+ * How the lock's connection opens: through the same seam as the pool's connections (login per
+ * connection, keepalive, query bound) for a Sequelize built by this package; a plain `pg.Client`
+ * on the public config of a Sequelize passed in by the app.
+ */
+export function lockConnectionOpener (sequelize: Sequelize): ConnectionOpener {
+  const registered = connectionOpenerOf(sequelize)
+  if (registered !== undefined) return registered
+  return async () => {
+    const { host, port, database, username, password, dialectOptions } = sequelize.config as unknown as { host?: string, port?: string | number, database: string, username?: string, password?: string, dialectOptions?: { ssl?: pg.ClientConfig['ssl'] } }
+    const client = new pg.Client({ host, port: port !== undefined ? Number(port) : undefined, database, user: username, password: password ?? undefined, ssl: dialectOptions?.ssl, keepAlive: true, application_name: 'fastify-coach-db' })
+    try {
+      await client.connect()
+    } catch (err) {
+      await client.end().catch(() => {})
+      throw err
+    }
+    return client as unknown as DedicatedConnection
+  }
 }
 
 /**
@@ -34,8 +46,7 @@ interface ConnectionManager {
  */
 export class MigrationLock {
   private constructor (
-    private readonly manager: ConnectionManager,
-    private readonly connection: RawConnection,
+    private readonly connection: DedicatedConnection,
     private readonly key: string,
     private readonly log: Logger
   ) {}
@@ -48,12 +59,13 @@ export class MigrationLock {
   /**
    * Takes the lock, or resolves to `undefined` in `skip` mode when another process has it.
    * Throws a {@link MigrationError} with code `ERR_COACH_DB_MIGRATION_LOCKED` in `fail` mode, or
-   * when `wait` runs out of time.
+   * when `wait` runs out of time. `connect` is a Sequelize (its connections' seam is used) or a
+   * {@link ConnectionOpener}.
    */
-  static async acquire (sequelize: Sequelize, tableName: string, options: MigrationLockOptions, log: Logger): Promise<MigrationLock | undefined> {
-    const manager = sequelize.connectionManager as unknown as ConnectionManager
-    const connection = await manager._connect(manager.config.replication?.write ?? manager.config)
-    const lock = new MigrationLock(manager, connection, MigrationLock.keyFor(tableName), log)
+  static async acquire (connect: Sequelize | ConnectionOpener, tableName: string, options: MigrationLockOptions, log: Logger): Promise<MigrationLock | undefined> {
+    const open = typeof connect === 'function' ? connect : lockConnectionOpener(connect)
+    const connection = await open()
+    const lock = new MigrationLock(connection, MigrationLock.keyFor(tableName), log)
     try {
       const acquired = await lock.tryUntil(options)
       if (acquired) return lock
@@ -90,7 +102,10 @@ export class MigrationLock {
     let logged = false
     for (;;) {
       const { rows } = await this.connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.key])
-      if (rows[0]?.locked === true) return true
+      if (rows[0]?.locked === true) {
+        if (logged) this.log.info('migration lock acquired after waiting; migrating')
+        return true
+      }
       const holder = await this.holderPid()
       if (options.mode === 'skip') {
         this.log.warn({ holderPid: holder }, `another process (pid ${holder ?? '?'}) is migrating this database; starting without migrating (migrationLock: 'skip')`)
@@ -121,7 +136,7 @@ export class MigrationLock {
 
   private async disconnect (): Promise<void> {
     try {
-      await this.manager._disconnect(this.connection)
+      await this.connection.end()
     } catch {
       // Already gone: nothing left to close.
     }

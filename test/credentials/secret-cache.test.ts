@@ -60,19 +60,19 @@ t.test('new connections reuse the secret within the TTL, refetch once after it, 
   const logs = captureLogs('debug')
   const app = Fastify({ logger: logs.logger })
   t.teardown(() => app.close())
-  await app.register(dbPlugin, { secretId: 'coach/ttl', endpoint: fake.url, secretTtlMs: 400, pool: { max: 10, min: 0, idle: 10_000, acquire: 10_000 } })
+  await app.register(dbPlugin, { secretId: 'coach/ttl', endpoint: fake.url, secretTtlMs: 2_000, pool: { max: 10, min: 0, idle: 10_000, acquire: 10_000 } })
   await app.ready()
   t.equal(fake.count('coach/ttl'), 1, 'read once at startup')
 
   await burst(app, 3)
   t.equal(fake.count('coach/ttl'), 1, 'new connections within the TTL use the cached secret')
 
-  await new Promise(resolve => setTimeout(resolve, 450))
+  await new Promise(resolve => setTimeout(resolve, 2_100))
   fake.delayMs = 150 // all the new connections ask while the one read is under way
   await burst(app, 8)
   t.equal(fake.count('coach/ttl'), 2, 'after the TTL, five concurrent new connections cost one read (single flight)')
 
-  await new Promise(resolve => setTimeout(resolve, 450))
+  await new Promise(resolve => setTimeout(resolve, 2_100))
   fake.delayMs = 0
   fake.set('coach/ttl', { error: 'InternalServiceError', message: 'try later' })
   await burst(app, 10)

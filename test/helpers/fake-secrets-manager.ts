@@ -22,6 +22,10 @@ export class FakeSecretsManager {
   readonly requests: SecretRequest[] = []
   /** Delay before each answer, in ms (to make concurrent callers overlap). */
   delayMs = 0
+  /** While `true`, requests are accepted and read but never answered: a stalled endpoint. */
+  stalled = false
+  /** Requests answered (successfully or with an AWS error), in order. */
+  answered = 0
   readonly #versions = new Map<string, Map<string, FakeSecretValue>>()
   readonly #server = http.createServer((req, res) => { this.#handle(req, res) })
 
@@ -71,7 +75,9 @@ export class FakeSecretsManager {
       this.requests.push({ target, secretId: input.SecretId ?? '', versionStage: input.VersionStage, authorization: req.headers.authorization })
       const stage = input.VersionStage ?? 'AWSCURRENT'
       const value = this.#versions.get(input.SecretId ?? '')?.get(stage)
+      if (this.stalled) return
       setTimeout(() => {
+        this.answered++
         if (target !== 'secretsmanager.GetSecretValue') return send(res, 400, { __type: 'UnknownOperationException' })
         if (value === undefined) return send(res, 400, { __type: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret value for staging label: ${stage}` })
         if (typeof value === 'object' && 'error' in value) return send(res, 400, { __type: value.error, message: value.message ?? value.error })

@@ -9,20 +9,64 @@ export async function freePort (): Promise<number> {
   return port
 }
 
-/** A loopback TCP proxy to `target`: stands in for a database that comes up late. */
-export async function startProxy (port: number, target: { host: string, port: number }): Promise<{ close: () => Promise<void> }> {
+/** A running {@link startProxy}. */
+export interface TcpProxy {
+  /**
+   * The host goes silent, as in a failover or a partition: connections stay open, nothing
+   * reaches either side any more, and new connections are accepted but never answered.
+   * Connections caught silent stay silent for good, as on a real network.
+   */
+  silence: () => void
+  /** The host is back: new connections are forwarded again. */
+  restore: () => void
+  close: () => Promise<void>
+}
+
+/** A loopback TCP proxy to `target`: stands in for a database that comes up late or goes silent. */
+export async function startProxy (port: number, target: { host: string, port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>()
+  const pairs = new Set<{ client: net.Socket, upstream?: net.Socket }>()
+  let silent = false
+  const track = (s: net.Socket): void => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  }
   const server = net.createServer(client => {
+    track(client)
+    if (silent) {
+      // Accepted by the kernel, never answered: what a host that vanished looks like.
+      client.on('error', () => {})
+      client.resume()
+      return
+    }
     const upstream = net.connect(target.port, target.host)
+    track(upstream)
+    const pair = { client, upstream }
+    pairs.add(pair)
     for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('close', () => sockets.delete(s))
+      s.on('close', () => pairs.delete(pair))
       s.on('error', () => { client.destroy(); upstream.destroy() })
     }
     client.pipe(upstream).pipe(client)
   })
   await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve))
   return {
+    silence: () => {
+      silent = true
+      for (const { client, upstream } of pairs) {
+        client.unpipe()
+        upstream?.unpipe()
+        // Keep reading so nothing pushes back; drop what arrives.
+        client.removeAllListeners('data')
+        upstream?.removeAllListeners('data')
+        client.on('data', () => {})
+        upstream?.on('data', () => {})
+        client.on('error', () => {})
+        upstream?.on('error', () => {})
+      }
+      pairs.clear()
+    },
+    restore: () => { silent = false },
     close: async () => {
       for (const s of sockets) s.destroy()
       await new Promise<void>(resolve => server.close(() => { resolve() }))

@@ -28,7 +28,7 @@ async function setPassword (password: string): Promise<void> {
   await cluster.adminQuery(`ALTER ROLE app PASSWORD '${password}'`)
 }
 
-/** Connections the app opened: when the attempt started, and with which password (from Sequelize's per-connection config). */
+/** Connections the app opened: when, and with which password. */
 interface Opened { at: number, password: string }
 
 async function buildApp (t: Test, secretId: string, logs = captureLogs('debug')): Promise<{ app: FastifyInstance, opened: Opened[] }> {
@@ -45,12 +45,10 @@ async function buildApp (t: Test, secretId: string, logs = captureLogs('debug'))
   })
   await app.ready()
   const opened: Opened[] = []
-  // Runs after the plugin's own beforeConnect, so the password is already chosen; each attempt
-  // has its own config object, so the start time travels with it to afterConnect.
-  app.db.sequelize.addHook('beforeConnect', (config) => { (config as { startedAt?: number }).startedAt = Date.now() })
-  app.db.sequelize.addHook('afterConnect', (_connection, config) => {
-    const { startedAt, password } = config as unknown as { startedAt: number, password: string }
-    opened.push({ at: startedAt, password })
+  // Every connection opens through the package's pg-compatible client, which (like pg.Client)
+  // tells which password it logged in with. `at` is when the login completed.
+  app.db.sequelize.addHook('afterConnect', (connection) => {
+    opened.push({ at: Date.now(), password: (connection as { password: string }).password })
   })
   return { app, opened }
 }

@@ -1,0 +1,107 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import pg from 'pg'
+import autocannon from 'autocannon'
+import dbPlugin from '../lib/index.js'
+import { messageRoutes } from '../example/routes/messages.js'
+import { registerErrorHandler } from '../example/http-errors.js'
+import { messageBody } from '../example/schemas.js'
+import { conversationIds, generateDataset } from './dataset.js'
+import { median, type Figure } from './stats.js'
+
+// "Post a message": the example's POST /conversations/:id/messages (lock the conversation, insert
+// the message, touch the conversation's updated_at, in one transaction) through the models, against
+// a raw-pg route that sends the same statements. Requests are spread over 1,000 conversations, so
+// the row locks rarely meet, as in production where each chat posts to its own conversation.
+
+const CONVERSATIONS = 1_000
+const BODY = JSON.stringify({ role: 'user', content: 'How do I introduce completing the square to ninth graders?', domains: ['math'], inputTokens: 38 })
+
+// The statements Sequelize sends for the models route, written out for pg.
+const LOCK_SQL = `SELECT id, user_id AS "userId", title, status, created_at AS "createdAt", updated_at AS "updatedAt",
+  share_token AS "shareToken", share_enabled AS "shareEnabled" FROM conversations WHERE id = $1 FOR UPDATE`
+const INSERT_SQL = `INSERT INTO messages (id, conversation_id, role, content, citations, domains, feedback_score, input_tokens, output_tokens, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  RETURNING id, conversation_id AS "conversationId", role, content, citations, domains, feedback_score AS "feedbackScore",
+    input_tokens AS "inputTokens", output_tokens AS "outputTokens", cost_usd AS "costUsd", created_at AS "createdAt"`
+const TOUCH_SQL = 'UPDATE conversations SET updated_at = $1 WHERE id = $2'
+
+interface Body { role: string, content: string, citations?: unknown, domains?: string[] | null, feedbackScore?: number | null, inputTokens?: number | null, outputTokens?: number | null }
+
+/** One server, two routes: `/conversations/:id/messages` (the example's, models) and `/pg/:id/messages`. */
+async function buildServer (url: string): Promise<{ app: FastifyInstance, port: number }> {
+  const app = Fastify()
+  await app.register(dbPlugin, { connectionString: url, pool: { max: 10 } })
+  registerErrorHandler(app)
+  await app.register(messageRoutes)
+  const pool = new pg.Pool({ connectionString: url, max: 10 })
+  app.addHook('onClose', async () => { await pool.end() })
+  app.post<{ Params: { id: string }, Body: Body }>('/pg/:id/messages', { schema: { response: { 201: messageBody } } }, async (request, reply) => {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      const { rows: [conversation] } = await client.query(LOCK_SQL, [request.params.id])
+      if (conversation === undefined) throw new Error('conversation not found')
+      const now = new Date()
+      const b = request.body
+      const { rows: [message] } = await client.query(INSERT_SQL, [crypto.randomUUID(), request.params.id, b.role, b.content, b.citations ?? null, b.domains ?? null, b.feedbackScore ?? null, b.inputTokens ?? null, b.outputTokens ?? null, now])
+      await client.query(TOUCH_SQL, [now, request.params.id])
+      await client.query('COMMIT')
+      return await reply.status(201).send(message)
+    } catch (err) {
+      await client.query('ROLLBACK')
+      throw err
+    } finally {
+      client.release()
+    }
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  return { app, port: (app.server.address() as { port: number }).port }
+}
+
+async function throughput (port: number, prefix: string, ids: string[], duration: number): Promise<{ rps: number, p50: number, p99: number }> {
+  let next = 0
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: 10,
+    duration,
+    requests: [{
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: BODY,
+      setupRequest: request => ({ ...request, path: `${prefix}/${ids[next++ % ids.length] as string}/messages` })
+    }]
+  })
+  if (result.errors > 0 || result.non2xx > 0) throw new Error(`${prefix}: ${result.errors} errors, ${result.non2xx} non-2xx responses`)
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
+}
+
+/**
+ * Throughput of "post a message" (10 connections), the models route against raw pg, interleaved
+ * over `rounds` so drift on the machine hits both alike. Uses its own conversations in `url`.
+ */
+export async function benchWrites (url: string, options: { rounds?: number, duration?: number } = {}): Promise<Figure[]> {
+  await generateDataset(url, { users: 100, conversations: CONVERSATIONS, messages: 0 })
+  const ids = await conversationIds(url, CONVERSATIONS)
+  const { app, port } = await buildServer(url)
+  const runs = { models: [] as number[], pg: [] as number[], modelsP50: [] as number[], pgP50: [] as number[] }
+  try {
+    await throughput(port, '/pg', ids, 1) // warm both paths and the pools
+    await throughput(port, '/conversations', ids, 1)
+    for (let round = 0; round < (options.rounds ?? 3); round++) {
+      const raw = await throughput(port, '/pg', ids, options.duration ?? 4)
+      const models = await throughput(port, '/conversations', ids, options.duration ?? 4)
+      runs.pg.push(raw.rps)
+      runs.models.push(models.rps)
+      runs.pgP50.push(raw.p50)
+      runs.modelsP50.push(models.p50)
+    }
+  } finally {
+    await app.close()
+  }
+  const rps = median(runs.models)
+  const base = median(runs.pg)
+  return [
+    { section: 'writes', name: 'post a message (models, example route): throughput', value: rps, unit: 'req/s', baseline: { name: 'raw pg, same statements', value: base }, ratio: rps / base, target: '≥ 0.80', met: rps / base >= 0.8 },
+    { section: 'writes', name: 'post a message (models, example route): p50 (10 connections)', value: median(runs.modelsP50), unit: 'ms', baseline: { name: 'raw pg, same statements', value: median(runs.pgP50) }, ratio: median(runs.modelsP50) / median(runs.pgP50) }
+  ]
+}

@@ -1,0 +1,225 @@
+import { EventEmitter } from 'node:events'
+import net from 'node:net'
+import pg from 'pg'
+import { QueryTimeoutError } from '../errors.js'
+import type { CredentialProvider } from '../credentials/provider.js'
+import type { Logger } from './logger.js'
+
+/** Default delay before the first TCP keepalive probe on an idle connection, in ms. */
+export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000
+/** How long `end()` waits for the server's goodbye before dropping the socket, in ms. */
+const END_GRACE_MS = 1_000
+
+/** How every connection of one database is opened and bounded. */
+export interface PgDriverSettings {
+  /** Login per new connection; 28P01 asks it to recover once. */
+  credentials: CredentialProvider
+  /**
+   * Client-side bound of one query, in ms (0: none). When it runs out the connection is
+   * dropped (a silent host never answers the cancel either) and the query fails with
+   * {@link QueryTimeoutError}.
+   */
+  queryTimeoutMs: number
+  /** Delay of the first TCP keepalive probe, in ms. */
+  keepAliveDelayMs?: number
+  log: Logger
+}
+
+type Callback = (err: Error | null, result?: unknown) => void
+
+/**
+ * A pg-compatible module for Sequelize's public `dialectModule` option: the one place that
+ * decides how a connection is opened. Each `Client` is a thin shell over a real `pg.Client`
+ * created at `connect()`, so a refused password (28P01) can be retried on a fresh client after
+ * the credentials recovered, and the socket is ours to drop when a query outlives its bound.
+ */
+export function createPgDriver (settings: PgDriverSettings): typeof pg {
+  const { credentials, log } = settings
+  const keepAliveDelayMs = settings.keepAliveDelayMs ?? DEFAULT_KEEPALIVE_DELAY_MS
+
+  class CoachPgClient extends EventEmitter {
+    /** Read by Sequelize's pool to evict this connection. */
+    _invalid = false
+    _ending = false
+    _ended = false
+    /**
+     * Sequelize listens here for `parameterStatus` before connecting. Nothing is emitted: the
+     * server version is configured, and without `standard_conforming_strings` Sequelize adds
+     * `SET standard_conforming_strings=on` to the set-up statement it sends anyway.
+     */
+    readonly connection = new EventEmitter()
+    #config: pg.ClientConfig
+    #inner: pg.Client | undefined
+    #socket: net.Socket | undefined
+
+    constructor (config: pg.ClientConfig = {}) {
+      super()
+      this.#config = config
+    }
+
+    /** The user this connection logged in as, as pg.Client exposes it. */
+    get user (): string | undefined {
+      return this.#inner?.user
+    }
+
+    /** The password this connection logged in with, as pg.Client exposes it (not enumerable). */
+    get password (): string | undefined {
+      return (this.#inner as unknown as { password?: string } | undefined)?.password
+    }
+
+    /** Backend pid, as pg.Client exposes it. */
+    get processID (): number | undefined {
+      return (this.#inner as unknown as { processID?: number } | undefined)?.processID
+    }
+
+    connect (callback?: Callback): Promise<void> | undefined {
+      const done = this.#connect()
+      if (callback === undefined) return done
+      done.then(() => { callback(null) }, (err: Error) => { callback(err) })
+      return undefined
+    }
+
+    async #connect (): Promise<void> {
+      let login = await credentials.current()
+      try {
+        await this.#open(login.username, login.password)
+      } catch (err) {
+        // A fixed password cannot recover: the refusal is the answer.
+        if ((err as { code?: string }).code !== '28P01' || credentials.description === 'static') throw err
+        log.warn({ code: '28P01', user: login.username }, `fastify-coach-db: PostgreSQL refused the password for a new connection; fetching the ${credentials.description} again and retrying once`)
+        const recovered = await credentials.recover(login.password).catch((fetchErr: unknown) => {
+          // The refused password is the failure to report; the refetch problem goes to the log.
+          log.warn({ code: (fetchErr as { code?: string }).code }, `fastify-coach-db: could not fetch the credentials again: ${(fetchErr as Error).message}`)
+          return false
+        })
+        if (!recovered) throw err
+        login = await credentials.current()
+        await this.#open(login.username, login.password)
+      }
+    }
+
+    async #open (user: string, password: string | undefined): Promise<void> {
+      const socket = new net.Socket()
+      const inner = new pg.Client({
+        ...this.#config,
+        user,
+        ...(password !== undefined ? { password } : {}),
+        // The socket is ours, so a query that outlives its bound can drop it.
+        stream: () => socket,
+        // A host that vanished (failover, network partition) is noticed on idle connections.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: keepAliveDelayMs
+      })
+      try {
+        await inner.connect()
+      } catch (err) {
+        socket.destroy()
+        throw err
+      }
+      this.#inner = inner
+      this.#socket = socket
+      inner.on('error', (err) => {
+        this._invalid = true
+        // An EventEmitter throws an 'error' nobody listens to; pg's own client would too.
+        if (this.listenerCount('error') > 0) this.emit('error', err)
+      })
+      inner.on('notice', (msg) => this.emit('notice', msg))
+      inner.on('notification', (msg) => this.emit('notification', msg))
+      inner.on('end', () => { this._ended = true; this.emit('end') })
+    }
+
+    query (...args: unknown[]): unknown {
+      const inner = this.#inner
+      const last = args[args.length - 1]
+      const callback = typeof last === 'function' ? last as Callback : undefined
+      const queryArgs = callback === undefined ? args : args.slice(0, -1)
+      const run = inner === undefined
+        ? Promise.reject(new Error('Client was not connected'))
+        : this.#bounded((inner.query as (...a: unknown[]) => Promise<unknown>).apply(inner, queryArgs))
+      if (callback === undefined) return run
+      run.then(result => { callback(null, result) }, (err: Error) => { callback(err) })
+      return undefined
+    }
+
+    async #bounded (query: Promise<unknown>): Promise<unknown> {
+      const limit = settings.queryTimeoutMs
+      if (limit <= 0) return await query
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        this._invalid = true
+        // Cancelling needs the same silent host; dropping the socket frees the connection now.
+        this.#socket?.destroy()
+      }, limit)
+      try {
+        return await query
+      } catch (err) {
+        if (timedOut) throw new QueryTimeoutError(limit, err)
+        throw err
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+
+    end (callback?: (err?: Error) => void): Promise<void> | undefined {
+      const done = this.#end()
+      if (callback === undefined) return done
+      done.then(() => { callback() }, (err: Error) => { callback(err) })
+      return undefined
+    }
+
+    async #end (): Promise<void> {
+      if (this._ending) return
+      this._ending = true
+      const inner = this.#inner
+      if (inner === undefined || this._ended) return
+      // A silent host never acknowledges the goodbye: give it a moment, then drop the socket.
+      const grace = setTimeout(() => { this.#socket?.destroy() }, END_GRACE_MS)
+      try {
+        await inner.end()
+      } catch {
+        // Already broken: the socket is gone either way.
+      } finally {
+        clearTimeout(grace)
+      }
+    }
+  }
+
+  // What Sequelize reads of the module: Client, types (parsers), native (unused).
+  return { Client: CoachPgClient, types: pg.types, defaults: pg.defaults, native: null } as unknown as typeof pg
+}
+
+/** A connection outside the pool (the migration lock's), opened the same way as pool connections. */
+export interface DedicatedConnection {
+  query: (sql: string, values?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>
+  end: () => Promise<void>
+}
+
+/** Opens one {@link DedicatedConnection}. */
+export type ConnectionOpener = () => Promise<DedicatedConnection>
+
+const openers = new WeakMap<object, ConnectionOpener>()
+
+/** Remembers how connections of `owner` (a Sequelize) open, for code that needs one of its own. */
+export function registerConnectionOpener (owner: object, opener: ConnectionOpener): void {
+  openers.set(owner, opener)
+}
+
+/** The opener registered for `owner`, if it was built by createSequelize. */
+export function connectionOpenerOf (owner: object): ConnectionOpener | undefined {
+  return openers.get(owner)
+}
+
+/** An opener over `driver` with pg client settings `config`. */
+export function driverOpener (driver: typeof pg, config: pg.ClientConfig): ConnectionOpener {
+  return async () => {
+    const client = new driver.Client(config)
+    try {
+      await client.connect()
+    } catch (err) {
+      await client.end().catch(() => {})
+      throw err
+    }
+    return client as unknown as DedicatedConnection
+  }
+}

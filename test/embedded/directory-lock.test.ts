@@ -1,0 +1,46 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
+
+// Two real processes on one data directory, the way two `npm start`s would meet. Each round uses
+// a new directory but the same snapshot folder, so the second round starts from the snapshot the
+// first one saved: a lock copied through the snapshot would let the second process in.
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
+const CHILD = fileURLToPath(new URL('./hold-directory.ts', import.meta.url))
+
+interface Holder { answer: { opened?: number, refused?: string }, stop: () => Promise<void> }
+
+async function open (dir: string, snapshotDir: string): Promise<Holder> {
+  const child = spawn(TSX, [CHILD, dir, snapshotDir], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve)
+    void exited.then(() => { reject(new Error('child exited without an answer')) })
+  })
+  return {
+    answer: JSON.parse(line) as Holder['answer'],
+    stop: async () => { child.stdin.end(); await exited }
+  }
+}
+
+t.test('a second process is refused while the first holds the directory, round after round', async t => {
+  const root = t.testdir()
+  const snapshotDir = join(root, 'snapshots')
+  for (const round of [1, 2]) {
+    const dir = join(root, `db-${round}`)
+    const first = await open(dir, snapshotDir)
+    t.ok(first.answer.opened, `round ${round}: the first process opens ${dir}`)
+    const second = await open(dir, snapshotDir)
+    t.same(second.answer, { refused: 'ERR_COACH_DB_EMBEDDED_IN_USE' }, `round ${round}: the second process is refused`)
+    await second.stop()
+    await first.stop()
+    const third = await open(dir, snapshotDir)
+    t.ok(third.answer.opened, `round ${round}: once the first has stopped, the directory opens again`)
+    await third.stop()
+  }
+  t.ok((await readdir(snapshotDir)).some(name => name.endsWith('.tar')), 'later rounds started from the saved snapshot')
+})
