@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 import { Sequelize } from 'sequelize-typescript'
 import type { Options as SequelizeOptions } from 'sequelize'
@@ -10,23 +9,14 @@ import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
 import { createPgDriver, driverOpener, registerConnectionOpener } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
+import { tlsOptionsFor } from './tls.js'
 
 /** Default longest wait for one connection attempt, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
 
-/**
- * TLS settings for pg, following libpq's sslmode: `require` encrypts without checking the
- * certificate; `verify-ca` checks the chain, `verify-full` the chain and the host name. The CA
- * bundle is the system's, or the file named by PGSSLROOTCERT.
- */
-function tlsOptions (target: ConnectionTarget): ConnectionOptions {
-  if (target.sslVerify === undefined) return { rejectUnauthorized: false }
-  const ca = process.env.PGSSLROOTCERT !== undefined ? readFileSync(process.env.PGSSLROOTCERT, 'utf8') : undefined
-  return {
-    rejectUnauthorized: true,
-    ...(ca !== undefined ? { ca } : {}),
-    ...(target.sslVerify === 'verify-ca' ? { checkServerIdentity: () => undefined } : {})
-  }
+/** pg's `ssl` setting for a target: see tls.ts for how each sslmode is checked. */
+function tlsOptions (target: ConnectionTarget): ConnectionOptions | false {
+  return tlsOptionsFor(target.host, target.sslVerify ?? (target.ssl ? 'require' : 'disable'))
 }
 
 export interface CreateSequelizeOptions {
