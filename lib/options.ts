@@ -34,6 +34,10 @@ export interface ResolvedOptions {
   healthRoutes: Required<HealthRoutesOptions> | false
   healthTimeoutMs: number
   sessionCleanup: Required<SessionCleanupOptions> | false
+  /** Option `directUrl`, else env `DIRECT_DATABASE_URL`. */
+  directUrl: string | undefined
+  /** Option `pooler`, else env `DB_POOLER`; unset means detect (RDS Proxy hosts). */
+  pooler: 'transaction' | 'none' | undefined
 }
 
 export const DEFAULT_POOL: Required<PoolOptions> = { max: 20, min: 0, acquire: 30_000, idle: 10_000 }
@@ -44,7 +48,7 @@ const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
   'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs', 'queryTimeoutMs',
   'migrationLock', 'lockTimeout', 'acceptEditedMigrations',
-  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup'
+  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup', 'directUrl', 'pooler'
 ]
 
 const LOCK_MODES = ['wait', 'skip', 'fail'] as const
@@ -101,8 +105,16 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false,
     healthRoutes: resolveHealthRoutes(opts.healthRoutes),
     healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS,
-    sessionCleanup: resolveSessionCleanup(opts.sessionCleanup)
+    sessionCleanup: resolveSessionCleanup(opts.sessionCleanup),
+    directUrl: optionalString(opts, 'directUrl') ?? nonEmpty(env.DIRECT_DATABASE_URL),
+    pooler: resolvePooler(opts.pooler ?? nonEmpty(env.DB_POOLER))
   }
+}
+
+function resolvePooler (value: unknown): 'transaction' | 'none' | undefined {
+  if (value === undefined) return undefined
+  if (value === 'transaction' || value === 'none') return value
+  throw new OptionsError(`Option "pooler" must be "transaction" (PgBouncer pool_mode=transaction, RDS Proxy) or "none" (got ${JSON.stringify(value)}).`)
 }
 
 function resolveMigrationsDir (value: unknown): string | readonly string[] | undefined {

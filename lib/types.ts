@@ -46,6 +46,20 @@ export interface CoachDbOptions {
   secretTtlMs?: number
   /** Pool settings. */
   pool?: PoolOptions
+  /**
+   * A direct (not pooled) `postgres://` URL to the primary, used for migrations and the migration
+   * lock when `connectionString` goes through RDS Proxy or PgBouncer (like Prisma's `directUrl`).
+   * Env: `DIRECT_DATABASE_URL`. With a secret, its `directHost` / `directPort` fields do the same.
+   */
+  directUrl?: string
+  /**
+   * `'transaction'` when the pool's URL is a transaction-mode pooler (PgBouncer
+   * `pool_mode = transaction`, RDS Proxy): no session state is set per connection (no startup
+   * `statement_timeout`, no `SET TIME ZONE` / `client_min_messages`), and `migrate: true` needs
+   * `directUrl`. `'none'` for a direct connection. Default: `'transaction'` for RDS Proxy hosts
+   * (`*.proxy-*.rds.amazonaws.com`), else `'none'`. Env: `DB_POOLER`.
+   */
+  pooler?: 'transaction' | 'none'
   /** Apply pending migrations during startup. Default `false`; env `DB_MIGRATE=true` turns it on. */
   migrate?: boolean
   /** Connection retries at startup; `false` tries once. */

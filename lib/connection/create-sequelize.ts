@@ -39,6 +39,12 @@ export interface CreateSequelizeOptions {
    * of `statementTimeoutMs`.
    */
   queryTimeoutMs?: number
+  /**
+   * `'transaction'` behind a transaction-mode pooler: no session state per connection (no startup
+   * `statement_timeout`, no `SET TIME ZONE` / `SET client_min_messages`), because the server
+   * connection under it changes from one transaction to the next.
+   */
+  pooler?: 'transaction' | 'none'
   /** Extra Sequelize options merged last (dialectOptions, hooks, …). */
   extra?: Partial<SequelizeOptions>
 }
@@ -54,6 +60,7 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
   // The one seam for how a connection opens: login per connection, 28P01, keepalive, timeouts.
   const driver = createPgDriver({ credentials, queryTimeoutMs: options.queryTimeoutMs ?? defaultQueryTimeoutMs(options.statementTimeoutMs ?? 0), log })
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const pooled = options.pooler === 'transaction'
   const sequelize = new Sequelize({
     dialect: 'postgres',
     dialectModule: driver,
@@ -65,7 +72,10 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     username: target.user,
     dialectOptions: {
       ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
-      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      // Behind a pooler the startup parameter would reach one server connection only (PgBouncer
+      // refuses or ignores it): set it on the role instead (ALTER ROLE … SET statement_timeout).
+      ...(options.statementTimeoutMs && !pooled ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(pooled ? { clientMinMessages: 'ignore' } : {}),
       // Without it a host that drops packets holds each attempt for the kernel's TCP timeout
       // (minutes), and connectRetry's budget means nothing.
       connectionTimeoutMillis: connectTimeoutMs,
@@ -83,6 +93,9 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     // connection (connect, SHOW server_version, disconnect) on every start-up. Sequelize reads
     // this option but its typings do not declare it.
     ...({ databaseVersion: '15.0.0' } as object),
+    // Sequelize's per-connection SET TIME ZONE would leak into other clients' transactions behind
+    // a pooler; timestamptz values carry their offset, so the server's zone is as good.
+    ...(pooled ? { keepDefaultTimezone: true } : {}),
     repositoryMode: true,
     define: { underscored: true },
     ...options.extra

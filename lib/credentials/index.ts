@@ -19,6 +19,8 @@ export type CredentialSource = 'connectionString option' | 'DATABASE_URL' | 'sec
 export interface ResolvedCredentials {
   source: CredentialSource
   target: ConnectionTarget
+  /** The primary itself when `target` is a pooler: from the secret's `directHost` / `directPort`. */
+  directTarget?: ConnectionTarget
   /** Fixed for a connection string; a rotating secret (refetched on 28P01) for Secrets Manager. */
   credentials: CredentialProvider
 }
@@ -55,7 +57,8 @@ async function fromSecret (location: SecretLocation, source: CredentialSource, t
   try {
     const secret = await reader.read(undefined, signal)
     const target: ConnectionTarget = { host: secret.host, port: secret.port, database: secret.dbname, user: secret.username, ssl: secret.ssl, ...(secret.sslVerify !== undefined ? { sslVerify: secret.sslVerify } : {}) }
-    return { source, target, credentials: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
+    const directTarget = secret.directHost !== undefined ? { ...target, host: secret.directHost, port: secret.directPort ?? target.port } : undefined
+    return { source, target, ...(directTarget !== undefined ? { directTarget } : {}), credentials: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
   } catch (err) {
     reader.close()
     throw err

@@ -15,6 +15,9 @@ export interface RdsSecret {
   readonly ssl: boolean
   /** `"sslmode": "verify-ca"` or `"verify-full"` in the secret, or an RDS host without sslmode: check the server certificate (PGSSLROOTCERT, else the RDS CA bundle). */
   readonly sslVerify?: 'verify-ca' | 'verify-full'
+  /** `"directHost"` (and `"directPort"`): the primary itself when `host` is RDS Proxy / PgBouncer; used for migrations and the lock. */
+  readonly directHost?: string
+  readonly directPort?: number
 }
 
 /** The raw fields of GetSecretValue's answer that matter here. */
@@ -50,8 +53,17 @@ export function parseRdsSecret (payload: SecretPayload, secretId: string): RdsSe
     dbname: requiredString(json, 'dbname', secretId),
     engine,
     ssl: mode !== 'disable',
-    ...(mode === 'verify-ca' || mode === 'verify-full' ? { sslVerify: mode } : {})
+    ...(mode === 'verify-ca' || mode === 'verify-full' ? { sslVerify: mode } : {}),
+    ...directEndpoint(json, secretId)
   })
+}
+
+function directEndpoint (json: Record<string, unknown>, secretId: string): { directHost?: string, directPort?: number } {
+  const directHost = optionalField(json, 'directHost', secretId)
+  if (directHost === undefined) return {}
+  const port = json.directPort
+  const directPort = typeof port === 'number' ? port : typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : undefined
+  return { directHost, ...(directPort !== undefined ? { directPort } : {}) }
 }
 
 function secretJson (payload: SecretPayload, secretId: string): Record<string, unknown> {
