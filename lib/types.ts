@@ -60,6 +60,15 @@ export interface CoachDbOptions {
    * (`*.proxy-*.rds.amazonaws.com`), else `'none'`. Env: `DB_POOLER`.
    */
   pooler?: 'transaction' | 'none'
+  /**
+   * Read replicas: `postgres://` URLs (only host and port are used; user, password, database and
+   * TLS are the primary's) or `host[:port]`. SELECTs outside a transaction (model reads,
+   * `Message.recent`) go to them round-robin; writes, transactions (request-scoped too), the
+   * migration lock and migrations go to the primary. Pass `useMaster: true` to a read that must
+   * see its own write. Env: `DATABASE_REPLICA_URLS` (comma-separated); secret field
+   * `readReplicaHosts` (array or comma-separated `host[:port]`).
+   */
+  readReplicas?: readonly string[]
   /** Apply pending migrations during startup. Default `false`; env `DB_MIGRATE=true` turns it on. */
   migrate?: boolean
   /** Connection retries at startup; `false` tries once. */

@@ -45,6 +45,12 @@ export interface CreateSequelizeOptions {
    * connection under it changes from one transaction to the next.
    */
   pooler?: 'transaction' | 'none'
+  /**
+   * Read replicas (same database, users and TLS settings as `target`): Sequelize's
+   * `replication: { read, write }` sends SELECTs outside transactions to them, everything else to
+   * `target`. A replica that cannot be reached is skipped for the next one, then the primary.
+   */
+  readReplicas?: ReadonlyArray<{ host: string, port: number }>
   /** Extra Sequelize options merged last (dialectOptions, hooks, …). */
   extra?: Partial<SequelizeOptions>
 }
@@ -58,7 +64,14 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
   const { target, pool, log } = options
   const credentials = options.credentials ?? staticCredentials(target.user, options.password)
   // The one seam for how a connection opens: login per connection, 28P01, keepalive, timeouts.
-  const driver = createPgDriver({ credentials, queryTimeoutMs: options.queryTimeoutMs ?? defaultQueryTimeoutMs(options.statementTimeoutMs ?? 0), log })
+  const replicas = options.readReplicas ?? []
+  const primary = { host: target.host, port: target.port }
+  const driver = createPgDriver({
+    credentials,
+    queryTimeoutMs: options.queryTimeoutMs ?? defaultQueryTimeoutMs(options.statementTimeoutMs ?? 0),
+    log,
+    ...(replicas.length > 0 ? { readReplicas: { hosts: replicas, primary } } : {})
+  })
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
   const pooled = options.pooler === 'transaction'
   const sequelize = new Sequelize({
@@ -82,6 +95,8 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
       application_name: 'fastify-coach-db'
     },
     pool: { max: pool.max, min: pool.min, acquire: pool.acquire, idle: pool.idle },
+    // Reads (SELECT outside a transaction, without useMaster) round-robin over the replicas.
+    ...(replicas.length > 0 ? { replication: { read: replicas.map(r => ({ host: r.host, port: r.port })), write: primary } } : {}),
     // Sequelize's own retry re-runs failed *queries*; connection start-up is retried by connectWithRetry.
     retry: { max: 0 },
     logging: isDebugEnabled(log)

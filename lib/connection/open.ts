@@ -43,15 +43,20 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
     const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
     step?.('connecting to the database')
+    const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
-    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none' })
+    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none', readReplicas: replicas })
     let direct: Sequelize | undefined
     let directCredentials: CredentialProvider | undefined
     try {
       await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal)
       const directTarget: { target: ConnectionTarget, credentials: CredentialProvider } | undefined = options.directUrl !== undefined
         ? directFromUrl(options.directUrl)
-        : credentials.directTarget !== undefined ? { target: credentials.directTarget, credentials: credentials.credentials } : undefined
+        : credentials.directTarget !== undefined
+          ? { target: credentials.directTarget, credentials: credentials.credentials }
+          // With read replicas the pool sends SELECTs to them: the migrator's reads of the meta
+          // table must see the primary, so migrations get a primary-only Sequelize.
+          : replicas.length > 0 ? { target: credentials.target, credentials: credentials.credentials } : undefined
       if (directTarget !== undefined) {
         if (directTarget.credentials !== credentials.credentials) directCredentials = directTarget.credentials
         // Migrations run one at a time, plus the lock's own connection: two is plenty.

@@ -18,6 +18,8 @@ export interface RdsSecret {
   /** `"directHost"` (and `"directPort"`): the primary itself when `host` is RDS Proxy / PgBouncer; used for migrations and the lock. */
   readonly directHost?: string
   readonly directPort?: number
+  /** `"readReplicaHosts"`: read replica endpoints, an array or comma-separated `host[:port]`. */
+  readonly readReplicaHosts?: string[]
 }
 
 /** The raw fields of GetSecretValue's answer that matter here. */
@@ -54,8 +56,16 @@ export function parseRdsSecret (payload: SecretPayload, secretId: string): RdsSe
     engine,
     ssl: mode !== 'disable',
     ...(mode === 'verify-ca' || mode === 'verify-full' ? { sslVerify: mode } : {}),
-    ...directEndpoint(json, secretId)
+    ...directEndpoint(json, secretId),
+    ...replicaHosts(json)
   })
+}
+
+function replicaHosts (json: Record<string, unknown>): { readReplicaHosts?: string[] } {
+  const value = json.readReplicaHosts
+  if (Array.isArray(value)) return { readReplicaHosts: value.filter((v): v is string => typeof v === 'string') }
+  if (typeof value === 'string' && value.trim() !== '') return { readReplicaHosts: value.split(',') }
+  return {}
 }
 
 function directEndpoint (json: Record<string, unknown>, secretId: string): { directHost?: string, directPort?: number } {

@@ -40,7 +40,7 @@ export async function startStreamingReplica (t: Teardown, primary: PrivateCluste
     const [file, argv] = owner !== undefined ? ['runuser', ['-u', 'postgres', '--', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...args]] : [cmd, args]
     await run(file, argv, { timeout: 60_000, env: { ...process.env, ...env } })
   }
-  await asOwner(join(PG_BIN, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', data, '-R', '-X', 'stream', '--no-sync'], { PGPASSWORD: decodeURIComponent(password) })
+  await asOwner(join(PG_BIN, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', data, '-R', '-X', 'stream', '--no-sync', '--checkpoint=fast'], { PGPASSWORD: decodeURIComponent(password) })
   const port = await freePort()
   let running = false
   const pgCtl = async (...args: string[]): Promise<void> => { await asOwner(join(PG_BIN, 'pg_ctl'), ['-D', data, ...args]) }
