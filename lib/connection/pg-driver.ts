@@ -7,6 +7,8 @@ import type { Logger } from './logger.js'
 
 /** Default delay before the first TCP keepalive probe on an idle connection, in ms. */
 export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000
+/** How long a read connection opened on another node (its replica was down) is kept, in ms. */
+const FALLBACK_RETIRE_MS = 5_000
 /** How long `end()` waits for the server's goodbye before dropping the socket, in ms. */
 const END_GRACE_MS = 1_000
 
@@ -112,6 +114,8 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       for (const node of order) {
         try {
           await this.#connectTo(withHost(this.#config, node))
+          // A connection opened elsewhere is retired after a while, so reads return to the replica.
+          if (node !== asked) setTimeout(() => { this._invalid = true }, FALLBACK_RETIRE_MS).unref()
           if (node !== asked) log.warn({ replica: `${asked.host}:${asked.port}`, using: `${node.host}:${node.port}` }, `fastify-coach-db: read replica ${asked.host}:${asked.port} unreachable; reading from ${node.host}:${node.port}`)
           return
         } catch (err) {
@@ -187,18 +191,22 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
 
     // A read on a replica that died (stopped, failed over): open again (another node if that one
     // is still down) and run the SELECT once more. Outside a transaction a SELECT is safe to repeat.
-    async #retryRead (err: unknown, queryArgs: unknown[]): Promise<unknown> {
-      if (!isNodeGone(err) || this._ending) throw err
+    async #retryRead (err: unknown, queryArgs: unknown[], attempt = 1): Promise<unknown> {
+      // Sequelize's pool destroys this connection on its 'error' event, so the read re-runs on a
+      // connection of its own, closed afterwards. A node going down may still accept one more
+      // connection and then drop it: a few attempts.
+      if (!isNodeGone(err) || attempt > 3) throw err
       log.warn({ code: (err as { code?: string }).code }, `fastify-coach-db: read connection lost (${(err as Error).message}); re-running the read on a fresh connection`)
-      this.#socket?.destroy()
-      this.#inner?.removeAllListeners('end')
-      this.#inner = undefined
-      await this.#connect()
-      this._invalid = false
-      this._ended = false
-      const inner = this.#inner as pg.Client | undefined
-      if (inner === undefined) throw err
-      return await this.#bounded((inner.query as (...a: unknown[]) => Promise<unknown>).apply(inner, queryArgs))
+      const fresh = new CoachPgClient(this.#config)
+      fresh.on('error', () => {})
+      try {
+        await fresh.connect()
+        return await (fresh.query as (...a: unknown[]) => Promise<unknown>).apply(fresh, queryArgs)
+      } catch (next) {
+        return await this.#retryRead(next, queryArgs, attempt + 1)
+      } finally {
+        await fresh.end()
+      }
     }
 
     async #bounded (query: Promise<unknown>): Promise<unknown> {
