@@ -35,6 +35,9 @@ t.test('reads run on the replica; writes, transactions and useMaster on the prim
   t.equal(await models.User.count(), 1, 'a model read on the replica sees the replicated row')
   const [{ n }] = await cluster.adminQuery<{ n: string }>('SELECT count(*) AS n FROM schema_migrations', [], 'coach')
   t.ok(Number(n) > 0, 'migrations ran on the primary')
+  const health = await app.db.health()
+  t.match(health.replicas, [{ node: `127.0.0.1:${replica.port}`, reachable: true, inRecovery: true }], 'health() reports the replica')
+  t.type(health.replicas?.[0].lagSeconds, 'number', `replication lag reported: ${String(health.replicas?.[0].lagSeconds)} s`)
 })
 
 t.test('killing the replica under read traffic fails no request; reads come back after it returns', { skip }, async t => {
@@ -63,6 +66,9 @@ t.test('killing the replica under read traffic fails no request; reads come back
   t.equal(failures.length, 0, `${reads} reads, ${failures.length} failed ${failures.length > 0 ? String(failures[0]) : ''}`)
   t.same(await sequelize.query(inRecovery, { type: QueryTypes.SELECT }), [{ standby: false }], 'with the replica down, reads run on the primary')
   t.match(log.text(), /read replica .* unreachable|re-running the read/, 'the move is logged')
+  const down = await app.db.health()
+  t.match(down.replicas, [{ reachable: false }], 'health() reports the replica down')
+  t.equal(down.ready, true, 'a replica down does not make the service unready')
 
   await replica.start()
   // Idle read connections (opened on the primary meanwhile) close after pool.idle; new ones reach the replica.

@@ -7,7 +7,7 @@ import { isDebugEnabled, type Logger } from './logger.js'
 import type { ConnectionTarget } from './target.js'
 import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import { createPgDriver, driverOpener, registerConnectionOpener } from './pg-driver.js'
+import { createPgDriver, driverOpener, registerConnectionOpener, registerReplicaOpeners } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
 import { tlsOptionsFor } from './tls.js'
 
@@ -126,6 +126,14 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     application_name: 'fastify-coach-db',
     ...(target.ssl ? { ssl: tlsOptions(target) } : {})
   }))
+  if (replicas.length > 0) {
+    // A driver without read fallback: a health check of a replica must not answer from the primary.
+    const direct = createPgDriver({ credentials, queryTimeoutMs: connectTimeoutMs, log })
+    registerReplicaOpeners(sequelize, replicas.map(r => ({
+      node: `${r.host}:${r.port}`,
+      open: driverOpener(direct, { host: r.host, port: r.port, database: target.database, connectionTimeoutMillis: connectTimeoutMs, application_name: 'fastify-coach-db', ...(target.ssl ? { ssl: tlsOptionsFor(r.host, target.sslVerify ?? 'require') } : {}) })
+    })))
+  }
   return sequelize
 }
 

@@ -290,6 +290,20 @@ export function connectionOpenerOf (owner: object): ConnectionOpener | undefined
   return openers.get(owner)
 }
 
+/** One opener per read replica, for checks that must reach that node and no other (health). */
+export interface NodeOpener { node: string, open: ConnectionOpener }
+const nodeOpeners = new WeakMap<object, NodeOpener[]>()
+
+/** Remembers how to reach each read replica of `owner` directly. */
+export function registerReplicaOpeners (owner: object, list: NodeOpener[]): void {
+  nodeOpeners.set(owner, list)
+}
+
+/** The read replicas of `owner` and how to reach each directly; empty without replicas. */
+export function replicaOpenersOf (owner: object): NodeOpener[] {
+  return nodeOpeners.get(owner) ?? []
+}
+
 /** An opener over `driver` with pg client settings `config`. */
 export function driverOpener (driver: typeof pg, config: pg.ClientConfig): ConnectionOpener {
   return async () => {
