@@ -34,6 +34,7 @@ export interface ResolvedOptions {
   healthRoutes: Required<HealthRoutesOptions> | false
   healthTimeoutMs: number
   sessionCleanup: Required<SessionCleanupOptions> | false
+  iamAuth: boolean
   /** Option `readReplicas`, else env `DATABASE_REPLICA_URLS`, as host and port. */
   readReplicas: Array<{ host: string, port: number }>
   /** Option `directUrl`, else env `DIRECT_DATABASE_URL`. */
@@ -50,7 +51,7 @@ const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
   'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs', 'queryTimeoutMs',
   'migrationLock', 'lockTimeout', 'acceptEditedMigrations',
-  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup', 'directUrl', 'pooler', 'readReplicas'
+  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup', 'directUrl', 'pooler', 'readReplicas', 'iamAuth'
 ]
 
 const LOCK_MODES = ['wait', 'skip', 'fail'] as const
@@ -108,6 +109,7 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     healthRoutes: resolveHealthRoutes(opts.healthRoutes),
     healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS,
     sessionCleanup: resolveSessionCleanup(opts.sessionCleanup),
+    iamAuth: opts.iamAuth === true || (opts.iamAuth === undefined && env.DB_IAM_AUTH === 'true'),
     readReplicas: resolveReadReplicas(opts.readReplicas ?? nonEmpty(env.DATABASE_REPLICA_URLS)?.split(',')),
     directUrl: optionalString(opts, 'directUrl') ?? nonEmpty(env.DIRECT_DATABASE_URL),
     pooler: resolvePooler(opts.pooler ?? nonEmpty(env.DB_POOLER))

@@ -69,6 +69,12 @@ export interface CoachDbOptions {
    * `readReplicaHosts` (array or comma-separated `host[:port]`).
    */
   readReplicas?: readonly string[]
+  /**
+   * RDS IAM database authentication instead of the password: each new connection logs in with a
+   * fresh token from `@aws-sdk/rds-signer` (region from `region` / the AWS chain, credentials from
+   * the standard chain). Requires TLS. Env: `DB_IAM_AUTH=true`. Default `false`.
+   */
+  iamAuth?: boolean
   /** Apply pending migrations during startup. Default `false`; env `DB_MIGRATE=true` turns it on. */
   migrate?: boolean
   /** Connection retries at startup; `false` tries once. */

@@ -5,6 +5,7 @@ import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
 import { createSequelize } from './create-sequelize.js'
 import { connectWithRetry } from './connect.js'
 import { describeTarget, parseConnectionString, type ConnectionTarget } from './target.js'
+import { iamCredentials } from '../credentials/iam.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
 import type { Logger } from './logger.js'
 
@@ -41,7 +42,10 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
   const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
   try {
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
-    const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
+    const resolved = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
+    // IAM authentication: the user and endpoint from the URL or secret, a signed token as the password.
+    if (options.iamAuth) resolved.credentials.close()
+    const credentials = options.iamAuth ? { ...resolved, credentials: iamCredentials({ target: resolved.target, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))

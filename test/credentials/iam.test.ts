@@ -11,6 +11,7 @@ class Sha256 {
 }
 import { iamCredentials } from '../../lib/credentials/iam.js'
 import { OptionsError } from '../../lib/index.js'
+import { registrationError } from '../helpers/app.js'
 
 // The token is checked the way RDS checks it: recompute the SigV4 presigned signature for the
 // fixed test credentials at the token's own X-Amz-Date. (Not yet: a PostgreSQL-protocol front
@@ -44,4 +45,10 @@ t.test('each new connection gets a correctly signed IAM token', async t => {
 
 t.test('IAM authentication refuses to run without TLS', async t => {
   t.throws(() => iamCredentials({ target: { ...target, ssl: false, sslVerify: undefined as never }, region: 'eu-west-1', credentials }), OptionsError)
+})
+
+t.test('the iamAuth option refuses a connection without TLS, naming sslmode', async t => {
+  const err = await registrationError({ connectionString: 'postgres://app@127.0.0.1:1/coach?sslmode=disable', iamAuth: true, connectRetry: false })
+  t.type(err, OptionsError)
+  t.match(err.message, /TLS is required/)
 })
