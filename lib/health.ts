@@ -1,3 +1,4 @@
+import { replicaOpenersOf, type NodeOpener } from './connection/pg-driver.js'
 import type { FastifyInstance } from 'fastify'
 import { QueryTypes } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
@@ -35,6 +36,22 @@ export interface DatabaseHealth {
   pool: PoolFigures
   /** When the check ran (ISO 8601). */
   checkedAt: string
+  /**
+   * Each read replica (option `readReplicas`), checked on a connection of its own: reachable,
+   * in recovery, and its replication lag (`now() - pg_last_xact_replay_timestamp()`, seconds;
+   * grows while the primary is idle). Absent without replicas. A replica down does not make the
+   * service unready: reads move to the other nodes.
+   */
+  replicas?: ReplicaHealth[]
+}
+
+/** One read replica in {@link DatabaseHealth.replicas}. */
+export interface ReplicaHealth {
+  node: string
+  reachable: boolean
+  inRecovery: boolean | null
+  lagSeconds: number | null
+  error?: string
 }
 
 /** The `healthRoutes` option, resolved. */
@@ -51,6 +68,16 @@ class HealthTimeout extends Error {}
  * the pool would say "fine" while every request waits for a connection); the pool figures show
  * when that is the reason for a timeout.
  */
+async function replicaHealth ({ node, open }: NodeOpener): Promise<ReplicaHealth> {
+  const connection = await open()
+  try {
+    const { rows: [row] } = await connection.query('SELECT pg_is_in_recovery() AS standby, EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 AS lag')
+    return { node, reachable: true, inRecovery: row.standby as boolean, lagSeconds: row.lag === null ? null : Math.round(Number(row.lag) * 1000) / 1000 }
+  } finally {
+    await connection.end().catch(() => {})
+  }
+}
+
 export function createHealthCheck (sequelize: Sequelize, migrator: Migrator, defaultTimeoutMs = DEFAULT_HEALTH_TIMEOUT_MS): (options?: HealthCheckOptions) => Promise<DatabaseHealth> {
   return async (options = {}) => {
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
@@ -81,7 +108,9 @@ export function createHealthCheck (sequelize: Sequelize, migrator: Migrator, def
     } else {
       reasons.push(`vector extension unknown: ${messageOf(vector.reason)}`)
     }
-    return { ready: reasons.length === 0, reasons, reachable: true, latencyMs, pendingMigrations, vectorVersion, pool: poolFigures(sequelize), checkedAt }
+    const nodes = replicaOpenersOf(sequelize)
+    const replicas = nodes.length > 0 ? await Promise.all(nodes.map(async node => await within(replicaHealth(node)).catch((err: unknown) => ({ node: node.node, reachable: false, inRecovery: null, lagSeconds: null, error: messageOf(err) })))) : undefined
+    return { ready: reasons.length === 0, reasons, reachable: true, latencyMs, pendingMigrations, vectorVersion, pool: poolFigures(sequelize), checkedAt, ...(replicas !== undefined ? { replicas } : {}) }
   }
 }
 

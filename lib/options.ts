@@ -34,6 +34,13 @@ export interface ResolvedOptions {
   healthRoutes: Required<HealthRoutesOptions> | false
   healthTimeoutMs: number
   sessionCleanup: Required<SessionCleanupOptions> | false
+  iamAuth: boolean
+  /** Option `readReplicas`, else env `DATABASE_REPLICA_URLS`, as host and port. */
+  readReplicas: Array<{ host: string, port: number }>
+  /** Option `directUrl`, else env `DIRECT_DATABASE_URL`. */
+  directUrl: string | undefined
+  /** Option `pooler`, else env `DB_POOLER`; unset means detect (RDS Proxy hosts). */
+  pooler: 'transaction' | 'none' | undefined
 }
 
 export const DEFAULT_POOL: Required<PoolOptions> = { max: 20, min: 0, acquire: 30_000, idle: 10_000 }
@@ -44,7 +51,7 @@ const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
   'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs', 'queryTimeoutMs',
   'migrationLock', 'lockTimeout', 'acceptEditedMigrations',
-  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup'
+  'healthRoutes', 'healthTimeoutMs', 'sessionCleanup', 'directUrl', 'pooler', 'readReplicas', 'iamAuth'
 ]
 
 const LOCK_MODES = ['wait', 'skip', 'fail'] as const
@@ -101,8 +108,35 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false,
     healthRoutes: resolveHealthRoutes(opts.healthRoutes),
     healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS,
-    sessionCleanup: resolveSessionCleanup(opts.sessionCleanup)
+    sessionCleanup: resolveSessionCleanup(opts.sessionCleanup),
+    iamAuth: opts.iamAuth === true || (opts.iamAuth === undefined && env.DB_IAM_AUTH === 'true'),
+    readReplicas: resolveReadReplicas(opts.readReplicas ?? nonEmpty(env.DATABASE_REPLICA_URLS)?.split(',')),
+    directUrl: optionalString(opts, 'directUrl') ?? nonEmpty(env.DIRECT_DATABASE_URL),
+    pooler: resolvePooler(opts.pooler ?? nonEmpty(env.DB_POOLER))
   }
+}
+
+/** `postgres://…` URLs or `host[:port]` to host and port (port 5432 when not given). */
+export function resolveReadReplicas (value: unknown): Array<{ host: string, port: number }> {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) {
+    throw new OptionsError('Option "readReplicas" must be an array of postgres:// URLs or "host:port" strings.')
+  }
+  return (value as string[]).map(v => v.trim()).filter(v => v !== '').map(entry => {
+    if (/^postgres(ql)?:\/\//.test(entry)) {
+      const url = new URL(entry)
+      return { host: url.hostname, port: Number(url.port || 5432) }
+    }
+    const [host, port] = entry.split(':')
+    if (host === '' || (port !== undefined && !/^\d+$/.test(port))) throw new OptionsError(`Option "readReplicas": "${entry.slice(0, 80)}" is neither a postgres:// URL nor host[:port].`)
+    return { host, port: port !== undefined ? Number(port) : 5432 }
+  })
+}
+
+function resolvePooler (value: unknown): 'transaction' | 'none' | undefined {
+  if (value === undefined) return undefined
+  if (value === 'transaction' || value === 'none') return value
+  throw new OptionsError(`Option "pooler" must be "transaction" (PgBouncer pool_mode=transaction, RDS Proxy) or "none" (got ${JSON.stringify(value)}).`)
 }
 
 function resolveMigrationsDir (value: unknown): string | readonly string[] | undefined {

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Sequelize } from 'sequelize-typescript'
 import { resolveOptions } from './options.js'
+import { OptionsError } from './errors.js'
 import type { Logger } from './connection/logger.js'
 import { registerVectorTypes } from './connection/vector-types.js'
 import { Migrator } from './migrator/migrator.js'
@@ -33,7 +34,11 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
     try {
       signal.throwIfAborted()
-      const migrator = new Migrator(sequelize, {
+      if (opened?.pooled === true && opened.direct === undefined && options.migrate && options.migrationLock !== false) {
+        throw new OptionsError('The database URL goes through a transaction-mode pooler (RDS Proxy or PgBouncer, option "pooler"), where the session-level migration lock cannot be held. Set "directUrl" (env DIRECT_DATABASE_URL, or "directHost" in the secret) to the primary itself for migrations, or run migrations elsewhere (npx coach-db migrate against the primary) and drop "migrate: true".')
+      }
+      // Migrations and their lock go to the primary directly when a direct URL is configured.
+      const migrator = new Migrator(opened?.direct ?? sequelize, {
         migrationsDir: options.migrationsDir,
         lock: options.migrationLock,
         // The lock wait ends shortly after start-up's budget instead of holding a connection on.

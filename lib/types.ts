@@ -46,6 +46,35 @@ export interface CoachDbOptions {
   secretTtlMs?: number
   /** Pool settings. */
   pool?: PoolOptions
+  /**
+   * A direct (not pooled) `postgres://` URL to the primary, used for migrations and the migration
+   * lock when `connectionString` goes through RDS Proxy or PgBouncer (like Prisma's `directUrl`).
+   * Env: `DIRECT_DATABASE_URL`. With a secret, its `directHost` / `directPort` fields do the same.
+   */
+  directUrl?: string
+  /**
+   * `'transaction'` when the pool's URL is a transaction-mode pooler (PgBouncer
+   * `pool_mode = transaction`, RDS Proxy): no session state is set per connection (no startup
+   * `statement_timeout`, no `SET TIME ZONE` / `client_min_messages`), and `migrate: true` needs
+   * `directUrl`. `'none'` for a direct connection. Default: `'transaction'` for RDS Proxy hosts
+   * (`*.proxy-*.rds.amazonaws.com`), else `'none'`. Env: `DB_POOLER`.
+   */
+  pooler?: 'transaction' | 'none'
+  /**
+   * Read replicas: `postgres://` URLs (only host and port are used; user, password, database and
+   * TLS are the primary's) or `host[:port]`. SELECTs outside a transaction (model reads,
+   * `Message.recent`) go to them round-robin; writes, transactions (request-scoped too), the
+   * migration lock and migrations go to the primary. Pass `useMaster: true` to a read that must
+   * see its own write. Env: `DATABASE_REPLICA_URLS` (comma-separated); secret field
+   * `readReplicaHosts` (array or comma-separated `host[:port]`).
+   */
+  readReplicas?: readonly string[]
+  /**
+   * RDS IAM database authentication instead of the password: each new connection logs in with a
+   * fresh token from `@aws-sdk/rds-signer` (region from `region` / the AWS chain, credentials from
+   * the standard chain). Requires TLS. Env: `DB_IAM_AUTH=true`. Default `false`.
+   */
+  iamAuth?: boolean
   /** Apply pending migrations during startup. Default `false`; env `DB_MIGRATE=true` turns it on. */
   migrate?: boolean
   /** Connection retries at startup; `false` tries once. */

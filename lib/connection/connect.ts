@@ -53,8 +53,27 @@ export async function connectWithRetry (sequelize: Sequelize, target: Connection
   }
 }
 
+// Node's TLS verification failures (chain, expiry, host name) and pg's "server does not support SSL".
+const TLS_CODES = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID'])
+
+function tlsFailure (err: unknown, code: string | undefined): boolean {
+  if (code !== undefined && TLS_CODES.has(code)) return true
+  const cause = (err as { parent?: Error })?.parent ?? err
+  return /does not support SSL/i.test(String((cause as Error)?.message ?? ''))
+}
+
 function connectionFailure (err: unknown, code: string | undefined, target: ConnectionTarget, attempts: number, elapsedMs: number): ConnectionError {
   const at = `${target.host}:${target.port}`
+  if (tlsFailure(err, code)) {
+    const reason = ((err as { parent?: Error })?.parent ?? (err as Error))?.message ?? String(err)
+    const mode = target.sslVerify ?? (target.ssl ? 'require' : 'disable')
+    const fix = code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? `The server's certificate does not name host "${target.host}": connect with a host name the certificate names, or use sslmode=verify-ca to check the chain only.`
+      : code !== undefined && TLS_CODES.has(code)
+        ? 'The server\'s certificate is not signed by a trusted CA: point PGSSLROOTCERT at the PEM of the CA that signed it (RDS endpoints use the bundled RDS CAs), or set sslmode=require to encrypt without checking the certificate.'
+        : 'The server does not accept TLS: enable ssl on the server, or set sslmode=disable if plain text is really intended.'
+    return new ConnectionError(`TLS to PostgreSQL at ${at} failed (sslmode=${mode}): ${reason}. ${fix}`, { cause: err, code: 'ERR_COACH_DB_TLS' })
+  }
   switch (code) {
     case '28P01':
     case '28000':

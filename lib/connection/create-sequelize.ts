@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
 import type { ConnectionOptions } from 'node:tls'
 import { Sequelize } from 'sequelize-typescript'
@@ -9,25 +8,16 @@ import { isDebugEnabled, type Logger } from './logger.js'
 import type { ConnectionTarget } from './target.js'
 import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import { createPgDriver, driverOpener, registerConnectionOpener } from './pg-driver.js'
+import { createPgDriver, driverOpener, registerConnectionOpener, registerReplicaOpeners } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
+import { tlsOptionsFor } from './tls.js'
 
 /** Default longest wait for one connection attempt, in ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
 
-/**
- * TLS settings for pg, following libpq's sslmode: `require` encrypts without checking the
- * certificate; `verify-ca` checks the chain, `verify-full` the chain and the host name. The CA
- * bundle is the system's, or the file named by PGSSLROOTCERT.
- */
-function tlsOptions (target: ConnectionTarget): ConnectionOptions {
-  if (target.sslVerify === undefined) return { rejectUnauthorized: false }
-  const ca = process.env.PGSSLROOTCERT !== undefined ? readFileSync(process.env.PGSSLROOTCERT, 'utf8') : undefined
-  return {
-    rejectUnauthorized: true,
-    ...(ca !== undefined ? { ca } : {}),
-    ...(target.sslVerify === 'verify-ca' ? { checkServerIdentity: () => undefined } : {})
-  }
+/** pg's `ssl` setting for a target: see tls.ts for how each sslmode is checked. */
+function tlsOptions (target: ConnectionTarget): ConnectionOptions | false {
+  return tlsOptionsFor(target.host, target.sslVerify ?? (target.ssl ? 'require' : 'disable'))
 }
 
 export interface CreateSequelizeOptions {
@@ -55,6 +45,18 @@ export interface CreateSequelizeOptions {
    * in-process streams. Used by the pool and by the migration lock's own connection alike.
    */
   stream?: () => Duplex
+  /**
+   * `'transaction'` behind a transaction-mode pooler: no session state per connection (no startup
+   * `statement_timeout`, no `SET TIME ZONE` / `SET client_min_messages`), because the server
+   * connection under it changes from one transaction to the next.
+   */
+  pooler?: 'transaction' | 'none'
+  /**
+   * Read replicas (same database, users and TLS settings as `target`): Sequelize's
+   * `replication: { read, write }` sends SELECTs outside transactions to them, everything else to
+   * `target`. A replica that cannot be reached is skipped for the next one, then the primary.
+   */
+  readReplicas?: ReadonlyArray<{ host: string, port: number }>
   /** Extra Sequelize options merged last (dialectOptions, hooks, …). */
   extra?: Partial<SequelizeOptions>
 }
@@ -68,8 +70,16 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
   const { target, pool, log } = options
   const credentials = options.credentials ?? staticCredentials(target.user, options.password)
   // The one seam for how a connection opens: login per connection, 28P01, keepalive, timeouts.
-  const driver = createPgDriver({ credentials, queryTimeoutMs: options.queryTimeoutMs ?? defaultQueryTimeoutMs(options.statementTimeoutMs ?? 0), log })
+  const replicas = options.readReplicas ?? []
+  const primary = { host: target.host, port: target.port }
+  const driver = createPgDriver({
+    credentials,
+    queryTimeoutMs: options.queryTimeoutMs ?? defaultQueryTimeoutMs(options.statementTimeoutMs ?? 0),
+    log,
+    ...(replicas.length > 0 ? { readReplicas: { hosts: replicas, primary } } : {})
+  })
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const pooled = options.pooler === 'transaction'
   const sequelize = new Sequelize({
     dialect: 'postgres',
     dialectModule: driver,
@@ -81,7 +91,10 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     username: target.user,
     dialectOptions: {
       ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
-      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      // Behind a pooler the startup parameter would reach one server connection only (PgBouncer
+      // refuses or ignores it): set it on the role instead (ALTER ROLE … SET statement_timeout).
+      ...(options.statementTimeoutMs && !pooled ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(pooled ? { clientMinMessages: 'ignore' } : {}),
       // Without it a host that drops packets holds each attempt for the kernel's TCP timeout
       // (minutes), and connectRetry's budget means nothing.
       connectionTimeoutMillis: connectTimeoutMs,
@@ -89,6 +102,8 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
       ...(options.stream !== undefined ? { stream: options.stream } : {})
     },
     pool: { max: pool.max, min: pool.min, acquire: pool.acquire, idle: pool.idle },
+    // Reads (SELECT outside a transaction, without useMaster) round-robin over the replicas.
+    ...(replicas.length > 0 ? { replication: { read: replicas.map(r => ({ host: r.host, port: r.port })), write: primary } } : {}),
     // Sequelize's own retry re-runs failed *queries*; connection start-up is retried by connectWithRetry.
     retry: { max: 0 },
     logging: isDebugEnabled(log)
@@ -100,6 +115,9 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     // connection (connect, SHOW server_version, disconnect) on every start-up. Sequelize reads
     // this option but its typings do not declare it.
     ...({ databaseVersion: '15.0.0' } as object),
+    // Sequelize's per-connection SET TIME ZONE would leak into other clients' transactions behind
+    // a pooler; timestamptz values carry their offset, so the server's zone is as good.
+    ...(pooled ? { keepDefaultTimezone: true } : {}),
     repositoryMode: true,
     define: { underscored: true },
     ...options.extra
@@ -116,6 +134,14 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
     ...(options.stream !== undefined ? { stream: options.stream } : {})
   }))
+  if (replicas.length > 0) {
+    // A driver without read fallback: a health check of a replica must not answer from the primary.
+    const direct = createPgDriver({ credentials, queryTimeoutMs: connectTimeoutMs, log })
+    registerReplicaOpeners(sequelize, replicas.map(r => ({
+      node: `${r.host}:${r.port}`,
+      open: driverOpener(direct, { host: r.host, port: r.port, database: target.database, connectionTimeoutMillis: connectTimeoutMs, application_name: 'fastify-coach-db', ...(target.ssl ? { ssl: tlsOptionsFor(r.host, target.sslVerify ?? 'require') } : {}) })
+    })))
+  }
   return sequelize
 }
 

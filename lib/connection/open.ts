@@ -4,12 +4,21 @@ import { resolveCredentials } from '../credentials/index.js'
 import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
 import { createSequelize } from './create-sequelize.js'
 import { connectWithRetry } from './connect.js'
-import { describeTarget } from './target.js'
+import { describeTarget, parseConnectionString, type ConnectionTarget } from './target.js'
+import { iamCredentials } from '../credentials/iam.js'
+import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
 import type { Logger } from './logger.js'
 
 /** A connected Sequelize and how to close everything opened for it. */
 export interface OpenedDatabase {
   sequelize: Sequelize
+  /**
+   * A small Sequelize on the direct URL (`directUrl`, `DIRECT_DATABASE_URL`, secret `directHost`)
+   * for migrations and the migration lock, when one is configured.
+   */
+  direct?: Sequelize
+  /** Whether `sequelize` goes through a transaction-mode pooler (option `pooler`, or an RDS Proxy host). */
+  pooled: boolean
   /** Closes the pool, then the embedded engine when there is one. */
   close: () => Promise<void>
 }
@@ -33,24 +42,50 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
   const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
   try {
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
-    const credentials = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
+    const resolved = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
+    // IAM authentication: the user and endpoint from the URL or secret, a signed token as the password.
+    if (options.iamAuth) resolved.credentials.close()
+    const credentials = options.iamAuth ? { ...resolved, credentials: iamCredentials({ target: resolved.target, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
     step?.('connecting to the database')
-    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, ...(embedded !== undefined ? { stream: embedded.stream } : {}) })
+    const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
+    const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
+    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none', readReplicas: replicas, ...(embedded !== undefined ? { stream: embedded.stream } : {}) })
+    let direct: Sequelize | undefined
+    let directCredentials: CredentialProvider | undefined
     try {
       await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal)
+      const directTarget: { target: ConnectionTarget, credentials: CredentialProvider } | undefined = options.directUrl !== undefined
+        ? directFromUrl(options.directUrl)
+        : credentials.directTarget !== undefined
+          ? { target: credentials.directTarget, credentials: credentials.credentials }
+          // With read replicas the pool sends SELECTs to them: the migrator's reads of the meta
+          // table must see the primary, so migrations get a primary-only Sequelize.
+          : replicas.length > 0 ? { target: credentials.target, credentials: credentials.credentials } : undefined
+      if (directTarget !== undefined) {
+        if (directTarget.credentials !== credentials.credentials) directCredentials = directTarget.credentials
+        // Migrations run one at a time, plus the lock's own connection: two is plenty.
+        direct = createSequelize({ target: directTarget.target, credentials: directTarget.credentials, pool: { ...options.pool, max: 2, min: 0 }, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs })
+        log.info({ target: describeTarget(directTarget.target) }, `fastify-coach-db: migrations and the migration lock use the direct connection ${describeTarget(directTarget.target)}`)
+      }
     } catch (err) {
       await sequelize.close()
+      await direct?.close()
       credentials.credentials.close()
+      directCredentials?.close()
       throw err
     }
     const where = describeTarget(credentials.target)
     log.info({ source: credentials.source, target: where }, `fastify-coach-db: connected to ${where} (credentials from ${credentials.source})`)
     return {
       sequelize,
+      ...(direct !== undefined ? { direct } : {}),
+      pooled,
       close: async () => {
         try {
           await sequelize.close()
+          await direct?.close()
         } finally {
+          directCredentials?.close()
           // The SDK client of a secret goes with the pool that used it.
           credentials.credentials.close()
           await embedded?.close()
@@ -61,4 +96,14 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     await embedded?.close()
     throw err
   }
+}
+
+/** RDS Proxy endpoints: `<name>.proxy-<id>.<region>.rds.amazonaws.com` (a transaction-multiplexing pooler). */
+export function isRdsProxyHost (host: string): boolean {
+  return /\.proxy-[^.]+\.[^.]+\.rds\.amazonaws\.com(\.cn)?\.?$/i.test(host)
+}
+
+function directFromUrl (url: string): { target: ConnectionTarget, credentials: CredentialProvider } {
+  const { target, password } = parseConnectionString(url, 'directUrl')
+  return { target, credentials: staticCredentials(target.user, password) }
 }

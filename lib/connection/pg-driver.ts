@@ -8,6 +8,8 @@ import type { Logger } from './logger.js'
 
 /** Default delay before the first TCP keepalive probe on an idle connection, in ms. */
 export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000
+/** How long a read connection opened on another node (its replica was down) is kept, in ms. */
+const FALLBACK_RETIRE_MS = 5_000
 /** How long `end()` waits for the server's goodbye before dropping the socket, in ms. */
 const END_GRACE_MS = 1_000
 
@@ -21,6 +23,13 @@ export interface PgDriverSettings {
    * {@link QueryTimeoutError}.
    */
   queryTimeoutMs: number
+  /**
+   * Read replicas (`host:port`) and the primary, when reads are spread over replicas: a read
+   * connection whose replica cannot be reached opens on the next replica, then the primary; a
+   * SELECT on a read connection that fails because the connection died is re-run once on a fresh
+   * one. Read connections never carry a transaction (Sequelize runs those on the primary).
+   */
+  readReplicas?: { hosts: ReadonlyArray<{ host: string, port: number }>, primary: { host: string, port: number } }
   /** Delay of the first TCP keepalive probe, in ms. */
   keepAliveDelayMs?: number
   log: Logger
@@ -34,8 +43,20 @@ type Callback = (err: Error | null, result?: unknown) => void
  * created at `connect()`, so a refused password (28P01) can be retried on a fresh client after
  * the credentials recovered, and the socket is ours to drop when a query outlives its bound.
  */
+// Connection-level failures: the node is gone or going (refused, reset, shut down, terminated).
+const NODE_GONE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'])
+
+/** Whether `err` says the connection or its node died, not that the query was wrong. */
+export function isNodeGone (err: unknown): boolean {
+  const code = (err as { code?: string })?.code
+  if (code !== undefined && NODE_GONE_CODES.has(code)) return true
+  return /Connection terminated|terminating connection|the database system is (shutting down|starting up)|not queryable|socket hang up/i.test(String((err as Error)?.message ?? ''))
+}
+
 export function createPgDriver (settings: PgDriverSettings): typeof pg {
   const { credentials, log } = settings
+  const replicas = settings.readReplicas
+  const isReadHost = (config: pg.ClientConfig): boolean => replicas !== undefined && replicas.hosts.some(r => r.host === config.host && r.port === Number(config.port))
   const keepAliveDelayMs = settings.keepAliveDelayMs ?? DEFAULT_KEEPALIVE_DELAY_MS
 
   class CoachPgClient extends EventEmitter {
@@ -80,10 +101,36 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       return undefined
     }
 
+    /** The read replica this connection is for, when it is one: reads may move to another node. */
+    get #isRead (): boolean {
+      return isReadHost(this.#config)
+    }
+
     async #connect (): Promise<void> {
+      if (!this.#isRead || replicas === undefined) return await this.#connectTo(this.#config)
+      // The replica asked for first, then the other replicas, then the primary.
+      const asked = { host: String(this.#config.host), port: Number(this.#config.port) }
+      const order = [asked, ...replicas.hosts.filter(r => r.host !== asked.host || r.port !== asked.port), replicas.primary]
+      let lastErr: unknown
+      for (const node of order) {
+        try {
+          await this.#connectTo(withHost(this.#config, node))
+          // A connection opened elsewhere is retired after a while, so reads return to the replica.
+          if (node !== asked) setTimeout(() => { this._invalid = true }, FALLBACK_RETIRE_MS).unref()
+          if (node !== asked) log.warn({ replica: `${asked.host}:${asked.port}`, using: `${node.host}:${node.port}` }, `fastify-coach-db: read replica ${asked.host}:${asked.port} unreachable; reading from ${node.host}:${node.port}`)
+          return
+        } catch (err) {
+          lastErr = err
+          if (!isNodeGone(err)) throw err
+        }
+      }
+      throw lastErr
+    }
+
+    async #connectTo (config: pg.ClientConfig): Promise<void> {
       let login = await credentials.current()
       try {
-        await this.#open(login.username, login.password)
+        await this.#open(config, login.username, login.password)
       } catch (err) {
         // A fixed password cannot recover: the refusal is the answer.
         if ((err as { code?: string }).code !== '28P01' || credentials.description === 'static') throw err
@@ -95,17 +142,17 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
         })
         if (!recovered) throw err
         login = await credentials.current()
-        await this.#open(login.username, login.password)
+        await this.#open(config, login.username, login.password)
       }
     }
 
-    async #open (user: string, password: string | undefined): Promise<void> {
+    async #open (config: pg.ClientConfig, user: string, password: string | undefined): Promise<void> {
       // A stream given in the config (the embedded engine's in-process connections) is used as
       // is; otherwise the TCP socket is ours, so a query that outlives its bound can drop it.
-      const given = this.#config.stream
+      const given = config.stream
       const socket: Duplex = (typeof given === 'function' ? given() : given) ?? new net.Socket()
       const inner = new pg.Client({
-        ...this.#config,
+        ...config,
         user,
         ...(password !== undefined ? { password } : {}),
         stream: () => socket,
@@ -135,12 +182,33 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       const last = args[args.length - 1]
       const callback = typeof last === 'function' ? last as Callback : undefined
       const queryArgs = callback === undefined ? args : args.slice(0, -1)
-      const run = inner === undefined
+      let run = inner === undefined
         ? Promise.reject(new Error('Client was not connected'))
         : this.#bounded((inner.query as (...a: unknown[]) => Promise<unknown>).apply(inner, queryArgs))
+      if (this.#isRead && isSelect(queryArgs[0])) run = run.catch(async (err: unknown) => await this.#retryRead(err, queryArgs))
       if (callback === undefined) return run
       run.then(result => { callback(null, result) }, (err: Error) => { callback(err) })
       return undefined
+    }
+
+    // A read on a replica that died (stopped, failed over): open again (another node if that one
+    // is still down) and run the SELECT once more. Outside a transaction a SELECT is safe to repeat.
+    async #retryRead (err: unknown, queryArgs: unknown[], attempt = 1): Promise<unknown> {
+      // Sequelize's pool destroys this connection on its 'error' event, so the read re-runs on a
+      // connection of its own, closed afterwards. A node going down may still accept one more
+      // connection and then drop it: a few attempts.
+      if (!isNodeGone(err) || attempt > 3) throw err
+      log.warn({ code: (err as { code?: string }).code }, `fastify-coach-db: read connection lost (${(err as Error).message}); re-running the read on a fresh connection`)
+      const fresh = new CoachPgClient(this.#config)
+      fresh.on('error', () => {})
+      try {
+        await fresh.connect()
+        return await (fresh.query as (...a: unknown[]) => Promise<unknown>).apply(fresh, queryArgs)
+      } catch (next) {
+        return await this.#retryRead(next, queryArgs, attempt + 1)
+      } finally {
+        await fresh.end()
+      }
     }
 
     async #bounded (query: Promise<unknown>): Promise<unknown> {
@@ -191,6 +259,18 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
   return { Client: CoachPgClient, types: pg.types, defaults: pg.defaults, native: null } as unknown as typeof pg
 }
 
+function withHost (config: pg.ClientConfig, node: { host: string, port: number }): pg.ClientConfig {
+  const ssl = config.ssl
+  // verify-full checks the name of the node actually reached.
+  const tls = typeof ssl === 'object' && ssl !== null && 'servername' in ssl && ssl.servername !== undefined ? { ssl: { ...ssl, servername: node.host } } : {}
+  return { ...config, host: node.host, port: node.port, ...tls }
+}
+
+function isSelect (query: unknown): boolean {
+  const text = typeof query === 'string' ? query : (query as { text?: string } | undefined)?.text
+  return typeof text === 'string' && /^\s*(SELECT|WITH|SHOW)\b/i.test(text) && !/\b(INSERT|UPDATE|DELETE|FOR\s+UPDATE|FOR\s+SHARE|nextval|pg_advisory)\b/i.test(text)
+}
+
 /** A connection outside the pool (the migration lock's), opened the same way as pool connections. */
 export interface DedicatedConnection {
   query: (sql: string, values?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>
@@ -210,6 +290,20 @@ export function registerConnectionOpener (owner: object, opener: ConnectionOpene
 /** The opener registered for `owner`, if it was built by createSequelize. */
 export function connectionOpenerOf (owner: object): ConnectionOpener | undefined {
   return openers.get(owner)
+}
+
+/** One opener per read replica, for checks that must reach that node and no other (health). */
+export interface NodeOpener { node: string, open: ConnectionOpener }
+const nodeOpeners = new WeakMap<object, NodeOpener[]>()
+
+/** Remembers how to reach each read replica of `owner` directly. */
+export function registerReplicaOpeners (owner: object, list: NodeOpener[]): void {
+  nodeOpeners.set(owner, list)
+}
+
+/** The read replicas of `owner` and how to reach each directly; empty without replicas. */
+export function replicaOpenersOf (owner: object): NodeOpener[] {
+  return nodeOpeners.get(owner) ?? []
 }
 
 /** An opener over `driver` with pg client settings `config`. */

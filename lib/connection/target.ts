@@ -1,5 +1,6 @@
 import { parse } from 'pg-connection-string'
 import { OptionsError } from '../errors.js'
+import { effectiveSslMode } from './tls.js'
 
 /** Where to connect, without the password: safe to log and to put in error messages. */
 export interface ConnectionTarget {
@@ -7,11 +8,12 @@ export interface ConnectionTarget {
   port: number
   database: string
   user: string
-  /** `true` when the URL asks for TLS (`sslmode=require` and friends, or `ssl=true`). */
+  /** `true` when TLS is used (`sslmode=require` and stricter, `ssl=true`, or an RDS endpoint). */
   ssl: boolean
   /**
    * How the server's certificate is checked: `verify-full` (chain and host name), `verify-ca`
-   * (chain only), or not at all (`sslmode=require`, the default for TLS, as in libpq).
+   * (chain only), or not at all (`sslmode=require`, as in libpq). RDS endpoints default to
+   * `verify-full` against the bundled RDS CAs (see tls.ts).
    */
   sslVerify?: 'verify-full' | 'verify-ca'
 }
@@ -45,15 +47,18 @@ export function parseConnectionString (connectionString: string, origin: string)
     throw new OptionsError(`${origin} names no database. Add it after the host: postgres://user@${url.hostname}:${url.port || 5432}/<database>.`)
   }
   const parsed = parse(connectionString)
-  const sslmode = url.searchParams.get('sslmode')
+  const host = parsed.host ?? url.hostname
+  // `ssl=true` (pg's spelling) means require; RDS hosts default to verify-full; prefer/allow are refused.
+  const explicit = url.searchParams.get('sslmode') ?? (url.searchParams.get('ssl') === 'true' ? 'require' : undefined)
+  const mode = effectiveSslMode(host, explicit, origin)
   return {
     target: {
-      host: parsed.host ?? url.hostname,
+      host,
       port: parsed.port !== undefined && parsed.port !== null ? Number(parsed.port) : 5432,
       database: parsed.database ?? decodeURIComponent(url.pathname.slice(1)),
       user: parsed.user ?? 'postgres',
-      ssl: (sslmode !== null && sslmode !== 'disable' && sslmode !== 'prefer' && sslmode !== 'allow') || url.searchParams.get('ssl') === 'true',
-      ...(sslmode === 'verify-full' || sslmode === 'verify-ca' ? { sslVerify: sslmode } : {})
+      ssl: mode !== 'disable',
+      ...(mode === 'verify-full' || mode === 'verify-ca' ? { sslVerify: mode } : {})
     },
     password: parsed.password
   }

@@ -1,4 +1,5 @@
 import { parseConnectionString, type ConnectionTarget } from '../connection/target.js'
+import { resolveReadReplicas } from '../options.js'
 import type { ResolvedOptions } from '../options.js'
 import type { Logger } from '../connection/logger.js'
 import { OptionsError } from '../errors.js'
@@ -19,6 +20,10 @@ export type CredentialSource = 'connectionString option' | 'DATABASE_URL' | 'sec
 export interface ResolvedCredentials {
   source: CredentialSource
   target: ConnectionTarget
+  /** Read replicas named in the secret (`readReplicaHosts`). */
+  readReplicas?: Array<{ host: string, port: number }>
+  /** The primary itself when `target` is a pooler: from the secret's `directHost` / `directPort`. */
+  directTarget?: ConnectionTarget
   /** Fixed for a connection string; a rotating secret (refetched on 28P01) for Secrets Manager. */
   credentials: CredentialProvider
 }
@@ -55,7 +60,9 @@ async function fromSecret (location: SecretLocation, source: CredentialSource, t
   try {
     const secret = await reader.read(undefined, signal)
     const target: ConnectionTarget = { host: secret.host, port: secret.port, database: secret.dbname, user: secret.username, ssl: secret.ssl, ...(secret.sslVerify !== undefined ? { sslVerify: secret.sslVerify } : {}) }
-    return { source, target, credentials: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
+    const directTarget = secret.directHost !== undefined ? { ...target, host: secret.directHost, port: secret.directPort ?? target.port } : undefined
+    const replicaHosts = secret.readReplicaHosts
+    return { source, target, ...(directTarget !== undefined ? { directTarget } : {}), ...(replicaHosts !== undefined ? { readReplicas: resolveReadReplicas(replicaHosts) } : {}), credentials: createRotatingCredentials({ reader, ttlMs, initial: secret, log, secretId }) }
   } catch (err) {
     reader.close()
     throw err

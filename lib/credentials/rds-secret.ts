@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
 import { SecretError } from '../errors.js'
+import { effectiveSslMode } from '../connection/tls.js'
 
 /** Database credentials as read from an RDS-style secret. Inspecting or serialising it hides the password. */
 export interface RdsSecret {
@@ -10,10 +11,15 @@ export interface RdsSecret {
   readonly dbname: string
   /** `engine` as written in the secret, when present (always PostgreSQL-compatible here). */
   readonly engine: string | undefined
-  /** TLS on unless the secret says `"sslmode": "disable"` (RDS for PostgreSQL 15+ forces TLS). */
+  /** TLS on unless the secret says `"sslmode": "disable"` (RDS for PostgreSQL 15+ forces TLS). `prefer`/`allow` are refused. */
   readonly ssl: boolean
-  /** `"sslmode": "verify-ca"` or `"verify-full"` in the secret: check the server certificate (PGSSLROOTCERT). */
+  /** `"sslmode": "verify-ca"` or `"verify-full"` in the secret, or an RDS host without sslmode: check the server certificate (PGSSLROOTCERT, else the RDS CA bundle). */
   readonly sslVerify?: 'verify-ca' | 'verify-full'
+  /** `"directHost"` (and `"directPort"`): the primary itself when `host` is RDS Proxy / PgBouncer; used for migrations and the lock. */
+  readonly directHost?: string
+  readonly directPort?: number
+  /** `"readReplicaHosts"`: read replica endpoints, an array or comma-separated `host[:port]`. */
+  readonly readReplicaHosts?: string[]
 }
 
 /** The raw fields of GetSecretValue's answer that matter here. */
@@ -38,17 +44,36 @@ export function parseRdsSecret (payload: SecretPayload, secretId: string): RdsSe
     // The engine name is not a secret, and naming it is the fastest way to spot the wrong secret.
     throw new SecretError('ERR_COACH_DB_SECRET_ENGINE', secretId, `Secret "${secretId}" is for engine "${engine.slice(0, 40)}", not PostgreSQL. Use the secret of a PostgreSQL or Aurora PostgreSQL database (engine ${POSTGRES_ENGINES.join(', ')}).`)
   }
-  const sslmode = optionalField(json, 'sslmode', secretId)
+  const host = requiredString(json, 'host', secretId)
+  // A secret's default is `require` (RDS for PostgreSQL 15+ forces TLS), `verify-full` for RDS endpoints.
+  const mode = effectiveSslMode(host, optionalField(json, 'sslmode', secretId), `Secret "${secretId}"`, 'require')
   return redacted({
     username: requiredString(json, 'username', secretId),
     password: requiredString(json, 'password', secretId),
-    host: requiredString(json, 'host', secretId),
+    host,
     port: requiredPort(json, secretId),
     dbname: requiredString(json, 'dbname', secretId),
     engine,
-    ssl: sslmode === undefined || sslmode.toLowerCase() !== 'disable',
-    ...(sslmode?.toLowerCase() === 'verify-ca' || sslmode?.toLowerCase() === 'verify-full' ? { sslVerify: sslmode.toLowerCase() as 'verify-ca' | 'verify-full' } : {})
+    ssl: mode !== 'disable',
+    ...(mode === 'verify-ca' || mode === 'verify-full' ? { sslVerify: mode } : {}),
+    ...directEndpoint(json, secretId),
+    ...replicaHosts(json)
   })
+}
+
+function replicaHosts (json: Record<string, unknown>): { readReplicaHosts?: string[] } {
+  const value = json.readReplicaHosts
+  if (Array.isArray(value)) return { readReplicaHosts: value.filter((v): v is string => typeof v === 'string') }
+  if (typeof value === 'string' && value.trim() !== '') return { readReplicaHosts: value.split(',') }
+  return {}
+}
+
+function directEndpoint (json: Record<string, unknown>, secretId: string): { directHost?: string, directPort?: number } {
+  const directHost = optionalField(json, 'directHost', secretId)
+  if (directHost === undefined) return {}
+  const port = json.directPort
+  const directPort = typeof port === 'number' ? port : typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : undefined
+  return { directHost, ...(directPort !== undefined ? { directPort } : {}) }
 }
 
 function secretJson (payload: SecretPayload, secretId: string): Record<string, unknown> {

@@ -1,0 +1,87 @@
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { QueryTypes } from 'sequelize'
+import { hasPostgresBinaries } from './helpers/engine.js'
+import { startPrivateCluster, type PrivateCluster } from './helpers/private-cluster.js'
+import { startStreamingReplica, type StreamingReplica } from './helpers/topology.js'
+import { buildApp } from './helpers/app.js'
+import { captureLogs } from './helpers/log-capture.js'
+import { resolveOptions } from '../lib/options.js'
+
+// A real streaming replica (pg_basebackup -R, hot standby) of a private cluster: reads go to it,
+// writes and transactions to the primary, and losing it under read traffic fails no request.
+const skip = hasPostgresBinaries ? false : 'needs the PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup)'
+let cluster: PrivateCluster
+let replica: StreamingReplica
+
+t.before(async () => {
+  if (skip !== false) return
+  cluster = await startPrivateCluster(t, { ssl: false })
+  await cluster.adminQuery('CREATE DATABASE coach')
+  replica = await startStreamingReplica(t, cluster)
+})
+
+const inRecovery = 'SELECT pg_is_in_recovery() AS standby'
+
+t.test('reads run on the replica; writes, transactions and useMaster on the primary', { skip }, async t => {
+  const app = await buildApp(t, { connectionString: cluster.urlFor('coach'), readReplicas: [replica.urlFor('coach')], migrate: true })
+  const { sequelize, models } = app.db
+  t.same(await sequelize.query(inRecovery, { type: QueryTypes.SELECT }), [{ standby: true }], 'a SELECT runs on the replica')
+  t.same(await sequelize.query(inRecovery, { type: QueryTypes.SELECT, useMaster: true }), [{ standby: false }], 'useMaster: true reads the primary')
+  t.same(await sequelize.transaction(async transaction => await sequelize.query(inRecovery, { type: QueryTypes.SELECT, transaction })), [{ standby: false }], 'a transaction runs on the primary')
+  const user = await models.User.create({ email: 'replica@example.org', name: 'R', role: 'coach' } as never)
+  t.ok(user.get('id'), 'a write succeeds (it went to the primary: the replica is read-only)')
+  await replica.catchUp()
+  t.equal(await models.User.count(), 1, 'a model read on the replica sees the replicated row')
+  const [{ n }] = await cluster.adminQuery<{ n: string }>('SELECT count(*) AS n FROM schema_migrations', [], 'coach')
+  t.ok(Number(n) > 0, 'migrations ran on the primary')
+  const health = await app.db.health()
+  t.match(health.replicas, [{ node: `127.0.0.1:${replica.port}`, reachable: true, inRecovery: true }], 'health() reports the replica')
+  t.type(health.replicas?.[0].lagSeconds, 'number', `replication lag reported: ${String(health.replicas?.[0].lagSeconds)} s`)
+})
+
+t.test('killing the replica under read traffic fails no request; reads come back after it returns', { skip }, async t => {
+  const log = captureLogs('warn')
+  const app = await buildApp(t, { connectionString: cluster.urlFor('coach'), readReplicas: [`127.0.0.1:${replica.port}`], pool: { max: 8, idle: 1000 } }, log.logger)
+  const { sequelize } = app.db
+  let stop = false
+  let reads = 0
+  const failures: unknown[] = []
+  const workers = Array.from({ length: 8 }, async () => {
+    while (!stop) {
+      try {
+        await sequelize.query('SELECT count(*) FROM users', { type: QueryTypes.SELECT })
+        reads++
+      } catch (err) {
+        failures.push(err)
+      }
+    }
+  })
+  while (reads < 200) await sleep(10)
+  await replica.stop('immediate')
+  const atKill = reads
+  while (reads < atKill + 500) await sleep(10)
+  stop = true
+  await Promise.all(workers)
+  t.equal(failures.length, 0, `${reads} reads, ${failures.length} failed ${failures.length > 0 ? String(failures[0]) : ''}`)
+  t.same(await sequelize.query(inRecovery, { type: QueryTypes.SELECT }), [{ standby: false }], 'with the replica down, reads run on the primary')
+  t.match(log.text(), /read replica .* unreachable|re-running the read/, 'the move is logged')
+  const down = await app.db.health()
+  t.match(down.replicas, [{ reachable: false }], 'health() reports the replica down')
+  t.equal(down.ready, true, 'a replica down does not make the service unready')
+
+  await replica.start()
+  // Idle read connections (opened on the primary meanwhile) close after pool.idle; new ones reach the replica.
+  let back = false
+  for (let i = 0; i < 100 && !back; i++) {
+    await sleep(200)
+    const [row] = await sequelize.query<{ standby: boolean }>(inRecovery, { type: QueryTypes.SELECT })
+    back = row.standby
+  }
+  t.ok(back, 'reads return to the replica once it is back')
+})
+
+t.test('readReplicas accepts URLs, host:port and DATABASE_REPLICA_URLS', async t => {
+  t.same(resolveOptions({ connectionString: 'postgres://u@p/db', readReplicas: ['postgres://u:pw@r1.example:6432/db', 'r2.example'] }).readReplicas, [{ host: 'r1.example', port: 6432 }, { host: 'r2.example', port: 5432 }])
+  t.same(resolveOptions({ connectionString: 'postgres://u@p/db' }, { DATABASE_REPLICA_URLS: 'r1:5433, r2' }).readReplicas, [{ host: 'r1', port: 5433 }, { host: 'r2', port: 5432 }])
+})
