@@ -286,7 +286,8 @@ try {
   })
   await check('fastify-coach-db/testing with node:test (fixtures, a transaction per test)', async () => {
     await writeFile(join(esmApp, 'app.test.mjs'), NODE_TEST_FILE)
-    const { stdout } = await sh(esmApp, process.execPath, ['--test', 'app.test.mjs'], { TEST_DATABASE_URL: adminUrl })
+    // TAP reporter on every Node (Node 24 defaults to the spec reporter otherwise).
+    const { stdout } = await sh(esmApp, process.execPath, ['--test', '--test-reporter=tap', 'app.test.mjs'], { TEST_DATABASE_URL: adminUrl })
     assert(/# pass 2/.test(stdout) && /# fail 0/.test(stdout), stdout)
   })
   await check('with PGlite installed, the README app runs on pglite://memory', async () => {
