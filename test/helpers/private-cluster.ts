@@ -133,7 +133,8 @@ export async function startPrivateCluster (t?: { teardown: (fn: () => Promise<vo
   }
 }
 
-function postgresUser (): { uid: number, gid: number } {
+/** The `postgres` OS user that runs the servers when the tests run as root. */
+export function postgresUser (): { uid: number, gid: number } {
   const [uid, gid] = ['-u', '-g'].map(flag => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim()))
   return { uid: uid as number, gid: gid as number }
 }
@@ -148,7 +149,8 @@ export function hasOpenssl (): boolean {
   }
 }
 
-async function freePort (): Promise<number> {
+/** A free TCP port on loopback (it may be taken again before use: callers retry). */
+export async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

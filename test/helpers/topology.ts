@@ -1,12 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, Socket, type AddressInfo } from 'node:net'
+import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { PG_BIN, type PrivateCluster } from './private-cluster.js'
+import { PG_BIN, freePort, postgresUser, type PrivateCluster } from './private-cluster.js'
 
 const run = promisify(execFile)
 
@@ -31,7 +31,7 @@ export interface StreamingReplica {
  * loopback with the superuser's password), started as a hot standby: what RDS calls a read replica.
  */
 export async function startStreamingReplica (t: Teardown, primary: PrivateCluster): Promise<StreamingReplica> {
-  const owner = process.getuid?.() === 0 ? osUser('postgres') : undefined
+  const owner = process.getuid?.() === 0 ? postgresUser() : undefined
   const dir = await mkdtemp(join(tmpdir(), 'coach-replica-'))
   const data = join(dir, 'data')
   if (owner !== undefined) await chown(dir, owner.uid, owner.gid)
@@ -144,7 +144,7 @@ export async function startPgBouncer (t: Teardown, cluster: PrivateCluster, opti
     'server_tls_sslmode = prefer',
     ''
   ].join('\n'))
-  const owner = process.getuid?.() === 0 ? osUser('postgres') : undefined
+  const owner = process.getuid?.() === 0 ? postgresUser() : undefined
   if (owner !== undefined) {
     for (const f of ['', 'users.txt', 'pgbouncer.ini']) await chown(join(dir, f), owner.uid, owner.gid)
     await chmod(join(dir, 'users.txt'), 0o600)
@@ -195,7 +195,7 @@ export async function serveCertificateFromOwnCa (t: Teardown, cluster: PrivateCl
   await writeFile(join(dir, 'ext.cnf'), `subjectAltName=${san}\n`)
   await openssl(['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-subj', `/CN=${hostNames[0]}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')])
   await openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', ca.caFile, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'ext.cnf'), '-out', join(dir, 'server.crt')])
-  const owner = process.getuid?.() === 0 ? osUser('postgres') : undefined
+  const owner = process.getuid?.() === 0 ? postgresUser() : undefined
   for (const name of ['server.crt', 'server.key']) {
     const target = join(data, name)
     await writeFile(target, await readFile(join(dir, name)), { mode: 0o600 })
@@ -224,18 +224,7 @@ async function openssl (args: string[]): Promise<void> {
   await run('openssl', args, { timeout: 30_000 })
 }
 
-function osUser (name: string): { uid: number, gid: number } {
-  const [uid, gid] = ['-u', '-g'].map(flag => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim()))
-  return { uid: uid as number, gid: gid as number }
-}
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 async function waitForPort (port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
