@@ -3,14 +3,16 @@
 //   npx tsx example/readme-output.ts transactions|health|sessions|vector|factories
 // Paste what it prints; never edit the output by hand.
 import 'reflect-metadata'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { inspect } from 'node:util'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import coachDb, { DEFAULT_MIGRATIONS_DIR, Migrator, nearest, type CoachDbOptions } from '../lib/index.js'
 import { createFactories, createTestDatabase, type TestDatabase } from '../lib/testing/index.js'
 import { MessageEmbedding } from '../test/vector/message-embedding.js'
 
-type Section = (database: TestDatabase) => Promise<void>
+/** Prints like console.log (test/readme-output.test.ts passes its own to compare with the README). */
+export type Print = (...values: unknown[]) => void
+type Section = (database: TestDatabase, print: Print) => Promise<void>
 
 async function appOn (database: TestDatabase, options: Omit<CoachDbOptions, 'connectionString'> = {}, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
   const app = Fastify({ logger })
@@ -18,10 +20,10 @@ async function appOn (database: TestDatabase, options: Omit<CoachDbOptions, 'con
   return app
 }
 
-const sections: Record<string, { migrated?: boolean, run: Section }> = {
+export const sections: Record<string, { migrated?: boolean, run: Section }> = {
   // README "Request-scoped transactions"
   transactions: {
-    run: async (database) => {
+    run: async (database, print) => {
       const app = await appOn(database)
       const { User, Session } = app.db.models
       app.post<{ Body: { email: string, name: string, fail?: boolean } }>('/signup', { config: { transaction: true } }, async (request, reply) => {
@@ -33,35 +35,37 @@ const sections: Record<string, { migrated?: boolean, run: Section }> = {
       await app.ready()
       for (const payload of [{ email: 'ana@example.com', name: 'Ana' }, { email: 'ben@example.com', name: 'Ben', fail: true }]) {
         const res = await app.inject({ method: 'POST', url: '/signup', payload })
-        console.log(`POST /signup ${JSON.stringify(payload)} -> ${res.statusCode}`)
+        print(`POST /signup ${JSON.stringify(payload)} -> ${res.statusCode}`)
       }
-      console.log('users:', (await User.findAll({ raw: true })).map(u => u.email), 'sessions:', await Session.count())
+      print('users:', (await User.findAll({ raw: true })).map(u => u.email), 'sessions:', await Session.count())
       await app.close()
     }
   },
   // README "Health"
   health: {
     migrated: false,
-    run: async (database) => {
+    run: async (database, print) => {
       const app = await appOn(database, { healthRoutes: true })
       await app.ready()
       const show = async (url: string): Promise<void> => {
         const res = await app.inject(url)
-        console.log(`GET ${url} -> ${res.statusCode} ${res.body}`)
+        print(`GET ${url} -> ${res.statusCode} ${res.body}`)
       }
       await show('/health/live')
       await show('/health/ready')
       await new Migrator(app.db.sequelize).up()
       await show('/health/ready')
-      console.log('> await app.db.health()')
-      console.log(inspect(await app.db.health(), { depth: 3 }))
+      print('> await app.db.health()')
+      print(inspect(await app.db.health(), { depth: 3 }))
       await app.close()
     }
   },
   // README "Expired sessions"
   sessions: {
-    run: async (database) => {
-      const app = await appOn(database, { sessionCleanup: { intervalMs: 200, batchSize: 1000 } }, { level: 'info', base: null, timestamp: false })
+    run: async (database, print) => {
+      // Fastify's logger, its lines printed when they come from the cleanup (not the connect line).
+      const stream = { write: (line: string) => { if (line.includes('session cleanup') || line.includes('expired session')) print(line.trimEnd()) } }
+      const app = await appOn(database, { sessionCleanup: { intervalMs: 200, batchSize: 1000 } }, { level: 'info', base: null, timestamp: false, stream })
       const { Session } = app.db.models
       const factories = createFactories(app.db.models)
       const user = await factories.user.create()
@@ -70,18 +74,18 @@ const sections: Record<string, { migrated?: boolean, run: Section }> = {
       }
       await expired(2500)
       await factories.session.createList(3, { userId: user.id })
-      console.log('> await Session.purgeExpired({ batchSize: 1000 })')
-      console.log(await Session.purgeExpired({ batchSize: 1000 }))
+      print('> await Session.purgeExpired({ batchSize: 1000 })')
+      print(await Session.purgeExpired({ batchSize: 1000 }))
       await expired(2500)
       await app.ready()
-      // The background run logs through Fastify's logger (stdout): wait for it to find nothing left.
+      // Wait for the background run to leave the 3 valid sessions only; close waits for its log line.
       while (await Session.count() > 3) await new Promise(resolve => setTimeout(resolve, 100))
       await app.close()
     }
   },
   // README "Vector search"
   vector: {
-    run: async (database) => {
+    run: async (database, print) => {
       const app = await appOn(database, { migrate: true, migrationsDir: [DEFAULT_MIGRATIONS_DIR, fileURLToPath(new URL('../test/migrations/vector', import.meta.url))] })
       await app.ready()
       app.db.sequelize.addModels([MessageEmbedding])
@@ -95,45 +99,48 @@ const sections: Record<string, { migrated?: boolean, run: Section }> = {
         names[message.id] = content
         await Embedding.create({ messageId: message.id, embedding })
       }
-      console.log("> await nearest(Embedding, { column: 'embedding', to: [1, 0.1, 0], k: 3 })")
+      print("> await nearest(Embedding, { column: 'embedding', to: [1, 0.1, 0], k: 3 })")
       const rows = await nearest(Embedding, { column: 'embedding', to: [1, 0.1, 0], k: 3 })
-      console.log(rows.map(row => ({ message: names[row.messageId], distance: row.distance })))
-      console.log("> await nearest(Embedding, { column: 'embedding', to: [1, 0.1, 0], k: 3, distance: 'l2' })")
+      print(rows.map(row => ({ message: names[row.messageId], distance: row.distance })))
+      print("> await nearest(Embedding, { column: 'embedding', to: [1, 0.1, 0], k: 3, distance: 'l2' })")
       const l2 = await nearest(Embedding, { column: 'embedding', to: [1, 0.1, 0], k: 3, distance: 'l2' })
-      console.log(l2.map(row => ({ message: names[row.messageId], distance: row.distance })))
+      print(l2.map(row => ({ message: names[row.messageId], distance: row.distance })))
       await app.close()
     }
   },
   // README "Testing your app" → Factories
   factories: {
-    run: async (database) => {
+    run: async (database, print) => {
       const app = await appOn(database)
       await app.ready()
       const factories = createFactories(app.db.models)
       const { User, Conversation, Message } = app.db.models
-      console.log('> factories.user.build()')
-      console.log(factories.user.build())
+      print('> factories.user.build()')
+      print(factories.user.build())
       const answer = await factories.message.assistant().create()
-      console.log('> await factories.message.assistant().create()  // made its conversation and user')
-      console.log(inspect({ role: answer.role, citations: answer.citations, costUsd: answer.costUsd }, { depth: 4 }))
+      print('> await factories.message.assistant().create()  // made its conversation and user')
+      print(inspect({ role: answer.role, citations: answer.citations, costUsd: answer.costUsd }, { depth: 4 }))
       const shared = await factories.conversation.shared().createList(2)
-      console.log('> (await factories.conversation.shared().createList(2)).map(c => c.shareToken)')
-      console.log(shared.map(c => c.shareToken))
-      console.log('users, conversations, messages:', await User.count(), await Conversation.count(), await Message.count())
+      print('> (await factories.conversation.shared().createList(2)).map(c => c.shareToken)')
+      print(shared.map(c => c.shareToken))
+      print('users, conversations, messages:', await User.count(), await Conversation.count(), await Message.count())
       await app.close()
     }
   }
 }
 
-const name = process.argv[2] ?? ''
-const section = sections[name]
-if (section === undefined) {
-  console.error(`usage: tsx example/readme-output.ts ${Object.keys(sections).join('|')}`)
-  process.exit(2)
+/** Runs one section on a fresh database of its own (dropped after), printing through `print`. */
+export async function printSection (name: string, print: Print = console.log): Promise<void> {
+  const section = sections[name]
+  if (section === undefined) throw new Error(`usage: tsx example/readme-output.ts ${Object.keys(sections).join('|')}`)
+  const database = await createTestDatabase({ migrated: section.migrated ?? true })
+  try {
+    await section.run(database, print)
+  } finally {
+    await database.drop()
+  }
 }
-const database = await createTestDatabase({ migrated: section.migrated ?? true })
-try {
-  await section.run(database)
-} finally {
-  await database.drop()
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await printSection(process.argv[2] ?? '')
 }

@@ -98,7 +98,7 @@ export function factoriesSuite (t: Test, app: FastifyInstance): void {
 
   t.test('rows made by factories, written to through request-transaction routes, inside isolateEachTest', async t => {
     // Here the request transaction is a savepoint in the test's transaction; on PGlite all of it
-    // shares one session, so a query that joined neither would wait for ever.
+    // shares one session, so a query that joined neither would deadlock (a 500 after 5 s).
     const user = await factories.user.create()
     const [first, second] = await factories.conversation.createList(2, { userId: user.id })
     if (first === undefined || second === undefined) throw new Error('createList(2) made fewer conversations')
