@@ -6,9 +6,21 @@ import 'reflect-metadata'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { inspect } from 'node:util'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import coachDb, { DEFAULT_MIGRATIONS_DIR, Migrator, nearest, type CoachDbOptions } from '../lib/index.js'
+import { Column, DataType, Model, Table } from 'sequelize-typescript'
+import coachDb, { DEFAULT_MIGRATIONS_DIR, Migrator, nearest, VECTOR, type CoachDbOptions } from '../lib/index.js'
 import { createFactories, createTestDatabase, type TestDatabase } from '../lib/testing/index.js'
-import { MessageEmbedding } from '../test/vector/message-embedding.js'
+
+/** docs/vector.md's model of `message_embeddings` (its migrations: test/migrations/vector). */
+@Table({ tableName: 'message_embeddings', modelName: 'MessageEmbedding', underscored: true, timestamps: true, createdAt: 'created_at', updatedAt: false })
+class MessageEmbedding extends Model<{ messageId: string, embedding: number[], created_at: Date }, { messageId: string, embedding: number[] }> {
+  @Column({ type: DataType.UUID, primaryKey: true, allowNull: false })
+  declare messageId: string
+
+  @Column({ type: VECTOR(3), allowNull: false })
+  declare embedding: number[]
+
+  declare created_at: Date
+}
 
 /** Prints like console.log (test/readme-output.test.ts passes its own to compare with the README). */
 export type Print = (...values: unknown[]) => void
