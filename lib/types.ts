@@ -1,9 +1,27 @@
 import type { Sequelize } from 'sequelize-typescript'
-import type { Models } from '../models/index.js'
-import type { Migrator } from './migrator/migrator.js'
-import type { MigrationLockMode } from './migrator/types.js'
-import type { DatabaseHealth, HealthCheckOptions, HealthRoutesOptions } from './health.js'
-import type { SessionCleanupOptions } from './session-cleanup.js'
+
+// The options layer: the plugin's options and their sub-objects. It imports nothing from lib/, so
+// every later layer (credentials, connection, migrator, plugin) can use these types without a
+// circle. What the plugin decorates Fastify with (`app.db`) is in decoration.ts.
+
+/** What to do when another process holds the migration lock. */
+export type MigrationLockMode = 'wait' | 'skip' | 'fail'
+
+/** The `healthRoutes` option, resolved. */
+export interface HealthRoutesOptions {
+  /** Path prefix of the two routes. Default `/health` (`/health/live`, `/health/ready`). */
+  prefix?: string
+}
+
+/** Option `sessionCleanup`: delete expired sessions in the background. */
+export interface SessionCleanupOptions {
+  /** Time between the end of one run and the start of the next, in ms. Default 60000. */
+  intervalMs?: number
+  /** Sessions deleted per statement. Default 1000. */
+  batchSize?: number
+  /** Most batches in one run, so a huge backlog is worked off over several runs. Default 1000. */
+  maxBatchesPerRun?: number
+}
 
 /** Connection pool settings, passed to Sequelize's pool. */
 export interface PoolOptions {
@@ -114,19 +132,4 @@ export interface CoachDbOptions {
    * (the others skip), stopping on `app.close()`. `true` for the defaults. Default `false`.
    */
   sessionCleanup?: boolean | SessionCleanupOptions
-}
-
-/** What the plugin decorates Fastify with: `fastify.db`. */
-export interface CoachDb {
-  /** The Sequelize instance (repository mode). */
-  readonly sequelize: Sequelize
-  /** The models bound to this instance. Use these rather than the imported classes. */
-  readonly models: Models
-  /** Runs and inspects migrations on this connection. */
-  readonly migrator: Migrator
-  /**
-   * Checks the database within a timeout: a real round trip and its latency, the pending
-   * migrations, the `vector` extension's version and the pool's figures. Never throws.
-   */
-  readonly health: (options?: HealthCheckOptions) => Promise<DatabaseHealth>
 }

@@ -1,6 +1,6 @@
 import { delimiter } from 'node:path'
 import { resolveOptions } from '../options.js'
-import { silentLogger } from '../connection/logger.js'
+import { silentLogger } from '../logger.js'
 import { Migrator } from '../migrator/migrator.js'
 import { OptionsError } from '../errors.js'
 import type { MigratorOptions } from '../migrator/types.js'

@@ -4,9 +4,9 @@ import { resolveCredentials } from '../credentials/index.js'
 import { isEmbeddedUrl } from '../engine/url.js'
 import { createSequelize } from './create-sequelize.js'
 import { connectWithRetry } from './connect.js'
-import { describeTarget, parseConnectionString, type ConnectionTarget } from './target.js'
+import { describeTarget, parseConnectionString, type ConnectionTarget } from '../credentials/target.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../logger.js'
 
 /** A connected Sequelize and how to close everything opened for it. */
 export interface OpenedDatabase {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
 import { OptionsError } from '../errors.js'
-import type { ConnectionTarget } from '../connection/target.js'
+import type { ConnectionTarget } from './target.js'
 import type { CredentialProvider, LoginCredentials } from './provider.js'
 
 /** Settings of {@link iamCredentials}. */

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import type { Logger } from '../connection/logger.js'
+import type { Logger } from '../logger.js'
 import { lockDataDirectory, type LockedDirectory } from './data-directory.js'
 import type { PGliteHandle } from './pglite-handle.js'
 import { parseEmbeddedUrl } from './url.js'
