@@ -5,6 +5,7 @@ export { plugin as fastifyCoachDb }
 export * from './types.js'
 export type { CoachDb } from './decoration.js'
 export * from './errors.js'
+export { ERROR_CODES, type CoachDbErrorCode, type CoachDbErrorClassName, type ErrorCodeOf } from './error-codes.js'
 export { PoolExhaustedError } from './connection/pool-errors.js'
 export { EmbeddedEngineError, type EmbeddedErrorCode } from './engine/errors.js'
 export type { EmbeddedServer, StartEmbeddedOptions } from './engine/index.js'
