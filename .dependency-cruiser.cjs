@@ -95,6 +95,13 @@ module.exports = {
       to: { path: ['^lib/(migrator|fixtures|testing|credentials|drift|cli)/', PLUGIN] }
     },
     {
+      name: 'example-uses-public-entry-points',
+      severity: 'error',
+      comment: 'The example is the reference app a user copies: it imports the package only through its entry points (fastify-coach-db = lib/index.ts, fastify-coach-db/testing = lib/testing/index.ts).',
+      from: { path: '^example/' },
+      to: { path: '^(lib|models)/', pathNot: '^lib/(testing/)?index\\.ts$' }
+    },
+    {
       name: 'no-orphans',
       severity: 'error',
       comment: 'A production module nothing imports is dead code (or a forgotten export).',
