@@ -95,6 +95,13 @@ module.exports = {
       to: { path: ['^lib/(migrator|fixtures|testing|credentials|drift|cli)/', PLUGIN] }
     },
     {
+      name: 'fixture-data-imports-no-lib',
+      severity: 'error',
+      comment: 'fixtures/ is data (the named rows, their types and their clock); lib/fixtures/ loads it. One direction: the data imports nothing from lib/ (the models, for the column types, are fine).',
+      from: { path: '^fixtures/' },
+      to: { path: '^lib/' }
+    },
+    {
       name: 'example-uses-public-entry-points',
       severity: 'error',
       comment: 'The example is the reference app a user copies: it imports the package only through its entry points (fastify-coach-db = lib/index.ts, fastify-coach-db/testing = lib/testing/index.ts).',
