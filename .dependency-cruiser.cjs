@@ -48,9 +48,9 @@ module.exports = {
     {
       name: 'connection-below-migrator',
       severity: 'error',
-      comment: 'Connecting knows nothing of migrations or of Fastify: lib/connection/ imports neither migrator/ nor the plugin.',
+      comment: 'Connecting knows nothing of migrations, of the embedded engine or of Fastify: lib/connection/ imports no migrator/, engine/ or plugin. Starting the engine for a pglite:// URL is lib/open-database.ts\'s job; the connection gets only its stream.',
       from: { path: '^lib/connection/' },
-      to: { path: ['^lib/migrator/', PLUGIN] }
+      to: { path: ['^lib/(migrator|engine)/', PLUGIN] }
     },
     {
       name: 'migrator-below-plugin',

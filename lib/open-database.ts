@@ -1,12 +1,12 @@
 import type { Sequelize } from 'sequelize-typescript'
-import type { ResolvedOptions } from '../options.js'
-import { resolveCredentials } from '../credentials/index.js'
-import { isEmbeddedUrl } from '../engine/url.js'
-import { createSequelize } from './create-sequelize.js'
-import { connectWithRetry } from './connect.js'
-import { describeTarget, parseConnectionString, type ConnectionTarget } from '../credentials/target.js'
-import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import type { Logger } from '../logger.js'
+import type { ResolvedOptions } from './options.js'
+import { resolveCredentials } from './credentials/index.js'
+import { isEmbeddedUrl } from './engine/url.js'
+import { createSequelize } from './connection/create-sequelize.js'
+import { connectWithRetry } from './connection/connect.js'
+import { describeTarget, parseConnectionString, type ConnectionTarget } from './credentials/target.js'
+import { staticCredentials, type CredentialProvider } from './credentials/provider.js'
+import type { Logger } from './logger.js'
 
 /** A connected Sequelize and how to close everything opened for it. */
 export interface OpenedDatabase {
@@ -40,13 +40,13 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
   // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
   // The engine and the IAM signer are imported only when used: an app on PostgreSQL with a
   // password never loads them (cold start, #12).
-  const embedded = isEmbeddedUrl(options.connectionString) ? await (await import('../engine/index.js')).startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
+  const embedded = isEmbeddedUrl(options.connectionString) ? await (await import('./engine/index.js')).startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
   try {
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
     const resolved = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
     // IAM authentication: the user and endpoint from the URL or secret, a signed token as the password.
     if (options.iamAuth) resolved.credentials.close()
-    const iamCredentials = options.iamAuth ? (await import('../credentials/iam.js')).iamCredentials : undefined
+    const iamCredentials = options.iamAuth ? (await import('./credentials/iam.js')).iamCredentials : undefined
     const credentials = iamCredentials !== undefined ? { ...resolved, credentials: iamCredentials({ target: resolved.target, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
