@@ -5,7 +5,7 @@ import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
 import { createSequelize } from './create-sequelize.js'
 import { connectWithRetry } from './connect.js'
 import { describeTarget, parseConnectionString, type ConnectionTarget } from './target.js'
-import { iamCredentials } from '../credentials/iam.js'
+import { explainIamRefusal, iamCredentials } from '../credentials/iam.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
 import type { Logger } from './logger.js'
 
@@ -44,8 +44,8 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
     const resolved = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
     // IAM authentication: the user and endpoint from the URL or secret, a signed token as the password.
-    if (options.iamAuth) resolved.credentials.close()
-    const credentials = options.iamAuth ? { ...resolved, credentials: iamCredentials({ target: resolved.target, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
+    if (options.iamAuth !== false) resolved.credentials.close()
+    const credentials = options.iamAuth !== false ? { ...resolved, credentials: iamCredentials({ target: resolved.target, signFor: options.iamAuth, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
@@ -53,7 +53,10 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     let direct: Sequelize | undefined
     let directCredentials: CredentialProvider | undefined
     try {
-      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal)
+      const iam = options.iamAuth
+      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
+        throw iam !== false ? explainIamRefusal(err, credentials.target, iam, options.region) : err
+      })
       const directTarget: { target: ConnectionTarget, credentials: CredentialProvider } | undefined = options.directUrl !== undefined
         ? directFromUrl(options.directUrl)
         : credentials.directTarget !== undefined
