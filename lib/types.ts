@@ -45,6 +45,18 @@ export interface ConnectRetryOptions {
   maxDelayMs?: number
 }
 
+/**
+ * The RDS endpoint an IAM token is signed for, when the connection string names another host: a
+ * tunnel or port forward to RDS (bastion host, SSM session) listens on `localhost`, but RDS only
+ * accepts a token signed for its own endpoint. Defaults: the host and port of the connection.
+ */
+export interface IamAuthOptions {
+  /** Endpoint host name the token is signed for, e.g. `mydb.abc123.eu-west-1.rds.amazonaws.com`. */
+  hostname?: string
+  /** Endpoint port the token is signed for. */
+  port?: number
+}
+
 /** Options of the plugin. Exactly one connection source is used; see the README for the order. */
 export interface CoachDbOptions {
   /** `postgres://user:password@host:5432/database`. Falls back to env `DATABASE_URL`. */
@@ -90,9 +102,11 @@ export interface CoachDbOptions {
   /**
    * RDS IAM database authentication instead of the password: each new connection logs in with a
    * fresh token from `@aws-sdk/rds-signer` (region from `region` / the AWS chain, credentials from
-   * the standard chain). Requires TLS. Env: `DB_IAM_AUTH=true`. Default `false`.
+   * the standard chain). Requires TLS. Env: `DB_IAM_AUTH=true`. Default `false`. Pass
+   * `{ hostname, port }` when the socket reaches the database under another name than the token
+   * must be signed for (see {@link IamAuthOptions}).
    */
-  iamAuth?: boolean
+  iamAuth?: boolean | IamAuthOptions
   /** Apply pending migrations during startup. Default `false`; env `DB_MIGRATE=true` turns it on. */
   migrate?: boolean
   /** Connection retries at startup; `false` tries once. */
