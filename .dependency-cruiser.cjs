@@ -74,6 +74,13 @@ module.exports = {
       to: { path: ['^lib/(testing|cli)/', '^(test|bench|example)/'] }
     },
     {
+      name: 'testing-and-cli-stay-apart',
+      severity: 'error',
+      comment: 'fastify-coach-db/testing and the coach-db CLI are separate entry points: neither imports the other.',
+      from: { path: '^lib/(testing|cli)/' },
+      to: { path: '^lib/(testing|cli)/', pathNot: '^lib/$1/' }
+    },
+    {
       name: 'testing-and-cli-import-no-tests',
       severity: 'error',
       comment: 'lib/testing/ and lib/cli/ ship in the package: they never import tests, benches or the example.',
