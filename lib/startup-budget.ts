@@ -1,5 +1,5 @@
 import { StartupTimeoutError } from './errors.js'
-import type { Logger } from './connection/logger.js'
+import type { Logger } from './logger.js'
 
 /** What start-up is doing, named in the error when the budget runs out. */
 export type StartupStep = 'reading the secret' | 'connecting to the database' | 'waiting for the migration lock' | 'running migrations' | 'starting'

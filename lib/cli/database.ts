@@ -1,11 +1,11 @@
 import { delimiter } from 'node:path'
 import { resolveOptions } from '../options.js'
-import { silentLogger } from '../connection/logger.js'
+import { silentLogger } from '../logger.js'
 import { Migrator } from '../migrator/migrator.js'
 import { OptionsError } from '../errors.js'
 import type { MigratorOptions } from '../migrator/types.js'
 import type { CliDatabase } from './types.js'
-import { openDatabase } from '../connection/open.js'
+import { openDatabase } from '../open-database.js'
 import { addAppModels } from '../drift/app-models.js'
 
 /**

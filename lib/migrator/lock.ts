@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import type { Sequelize } from 'sequelize-typescript'
 import { MigrationError } from '../errors.js'
-import type { Logger } from '../connection/logger.js'
+import type { Logger } from '../logger.js'
 import { connectionOpenerOf, driverOpener, type ConnectionOpener, type DedicatedConnection } from '../connection/pg-driver.js'
 import type { MigrationLockMode } from './types.js'
 
