@@ -122,38 +122,22 @@ export function pgbouncerMissing (): string | false {
  */
 export async function startPgBouncer (t: Teardown, cluster: PrivateCluster, options: { poolMode?: 'transaction' | 'session', poolSize?: number, maxClients?: number } = {}): Promise<Bouncer> {
   const dir = await mkdtemp(join(tmpdir(), 'coach-bouncer-'))
-  const port = await freePort()
   const password = decodeURIComponent(new URL(cluster.url).password)
   await writeFile(join(dir, 'users.txt'), `"postgres" "${password}"\n`)
-  await writeFile(join(dir, 'pgbouncer.ini'), [
-    '[databases]',
-    `* = host=127.0.0.1 port=${cluster.port}`,
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    `unix_socket_dir = ${dir}`,
-    'auth_type = scram-sha-256',
-    `auth_file = ${join(dir, 'users.txt')}`,
-    `pool_mode = ${options.poolMode ?? 'transaction'}`,
-    `default_pool_size = ${options.poolSize ?? 10}`,
-    `max_client_conn = ${options.maxClients ?? 2000}`,
-    // Sequelize and pg send these start-up parameters; a transaction pooler must accept them.
-    'ignore_startup_parameters = extra_float_digits,statement_timeout,application_name,options',
-    `pidfile = ${join(dir, 'pgbouncer.pid')}`,
-    `logfile = ${join(dir, 'pgbouncer.log')}`,
-    'server_tls_sslmode = prefer',
-    ''
-  ].join('\n'))
-  const owner = process.getuid?.() === 0 ? postgresUser() : undefined
-  if (owner !== undefined) {
-    for (const f of ['', 'users.txt', 'pgbouncer.ini']) await chown(join(dir, f), owner.uid, owner.gid)
-    await chmod(join(dir, 'users.txt'), 0o600)
+  // The free port can be taken by another test file's cluster before pgbouncer binds it (tap runs
+  // files in parallel): then pgbouncer exits without a pidfile and the port answers for someone
+  // else. Start it again on another port when its log says the bind failed.
+  let port = 0
+  let pid = 0
+  for (let attempt = 1; pid === 0; attempt++) {
+    port = await freePort()
+    pid = await launchPgBouncer(dir, cluster, port, options)
+    if (pid === 0) {
+      const log = await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')
+      if (attempt >= 3 || !/bind|in use/i.test(log)) throw new Error(`pgbouncer did not start; its log:\n${log}`)
+    }
   }
-  // pgbouncer refuses to run as root: run it as the postgres OS user, daemonised with -d.
-  const [file, argv] = owner !== undefined ? ['runuser', ['-u', 'postgres', '--', 'pgbouncer', '-d', join(dir, 'pgbouncer.ini')]] : ['pgbouncer', ['-d', join(dir, 'pgbouncer.ini')]]
-  await run(file, argv, { timeout: 30_000 })
   await waitForPort(port)
-  const pid = Number((await readFile(join(dir, 'pgbouncer.pid'), 'utf8')).trim())
   const kill = (): void => { try { process.kill(pid, 'SIGTERM') } catch {} }
   process.once('exit', kill)
   let destroyed = false
@@ -251,4 +235,44 @@ async function waitForPort (port: number, timeoutMs = 10_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`)
     await sleep(50)
   }
+}
+
+/** Writes the ini for `port`, starts pgbouncer daemonised and returns its pid from the pidfile (0 when it exited first). */
+async function launchPgBouncer (dir: string, cluster: PrivateCluster, port: number, options: { poolMode?: 'transaction' | 'session', poolSize?: number, maxClients?: number }): Promise<number> {
+  await writeFile(join(dir, 'pgbouncer.ini'), [
+    '[databases]',
+    `* = host=127.0.0.1 port=${cluster.port}`,
+    '[pgbouncer]',
+    'listen_addr = 127.0.0.1',
+    `listen_port = ${port}`,
+    `unix_socket_dir = ${dir}`,
+    'auth_type = scram-sha-256',
+    `auth_file = ${join(dir, 'users.txt')}`,
+    `pool_mode = ${options.poolMode ?? 'transaction'}`,
+    `default_pool_size = ${options.poolSize ?? 10}`,
+    `max_client_conn = ${options.maxClients ?? 2000}`,
+    // Sequelize and pg send these start-up parameters; a transaction pooler must accept them.
+    'ignore_startup_parameters = extra_float_digits,statement_timeout,application_name,options',
+    `pidfile = ${join(dir, 'pgbouncer.pid')}`,
+    `logfile = ${join(dir, 'pgbouncer.log')}`,
+    'server_tls_sslmode = prefer',
+    ''
+  ].join('\n'))
+  const owner = process.getuid?.() === 0 ? postgresUser() : undefined
+  if (owner !== undefined) {
+    for (const f of ['', 'users.txt', 'pgbouncer.ini']) await chown(join(dir, f), owner.uid, owner.gid)
+    await chmod(join(dir, 'users.txt'), 0o600)
+  }
+  // pgbouncer refuses to run as root: run it as the postgres OS user, daemonised with -d.
+  const [file, argv] = owner !== undefined ? ['runuser', ['-u', 'postgres', '--', 'pgbouncer', '-d', join(dir, 'pgbouncer.ini')]] : ['pgbouncer', ['-d', join(dir, 'pgbouncer.ini')]]
+  await rm(join(dir, 'pgbouncer.log'), { force: true })
+  await run(file, argv, { timeout: 30_000 })
+  // -d returns once it forked; the child writes the pidfile after binding, or logs why it cannot.
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    const pid = Number((await readFile(join(dir, 'pgbouncer.pid'), 'utf8').catch(() => '')).trim())
+    if (pid > 0) return pid
+    if (/FATAL/.test(await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => ''))) return 0
+    await sleep(100)
+  }
+  return 0
 }
