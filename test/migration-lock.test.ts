@@ -53,7 +53,7 @@ t.test('while a slow migration holds the lock: wait waits, skip starts, fail fai
   await skipper.ready()
   t.match(skipLogs.text(), /is migrating this database; starting without migrating/, 'skip logs why and starts')
   t.same(await skipper.db.migrator.pending(), ['20261203000000_slow_table'], 'skip did not migrate')
-  t.same(await new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW, lock: 'skip' }).up(), { applied: [], skipped: true }, 'up() says it stood aside')
+  t.same(await new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW, migrationLock: 'skip' }).up(), { applied: [], skipped: true }, 'up() says it stood aside')
 
   const failer = Fastify()
   t.teardown(() => failer.close())

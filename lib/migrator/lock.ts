@@ -5,6 +5,7 @@ import { MigrationError } from '../errors.js'
 import type { Logger } from '../connection/logger.js'
 import { connectionOpenerOf, driverOpener, type ConnectionOpener, type DedicatedConnection } from '../connection/pg-driver.js'
 import type { MigrationLockMode } from './types.js'
+import { LOCK_POLL_MS } from '../defaults.js'
 
 /** How {@link MigrationLock.acquire} behaves. */
 export interface MigrationLockOptions {
@@ -110,7 +111,7 @@ export class MigrationLock {
         this.log.info({ holderPid: holder }, `waiting for the migration lock held by PostgreSQL backend pid ${holder ?? '?'}`)
         logged = true
       }
-      await sleep(Math.min(options.pollMs ?? 100, Math.max(0, deadline - Date.now())))
+      await sleep(Math.min(options.pollMs ?? LOCK_POLL_MS, Math.max(0, deadline - Date.now())))
     }
   }
 

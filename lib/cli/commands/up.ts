@@ -24,5 +24,5 @@ export const up: CliCommand = {
     else if (applied.length === 0) ctx.out('Nothing to apply: the database is up to date.')
     for (const name of applied) ctx.out(`applied  ${name}`)
     return EXIT.OK
-  }, { acceptEdited: ctx.values['accept-edited'] === true })
+  }, ctx.values['accept-edited'] === true ? { acceptEditedMigrations: true } : {})
 }
