@@ -1,13 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { pathToFileURL } from 'node:url'
-import type { Transaction } from 'sequelize'
+import { QueryTypes, type Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import { MigrationError, OptionsError } from '../errors.js'
 import { silentLogger, type Logger } from '../connection/logger.js'
 import { discoverMigrations } from './discover.js'
 import { defaultMigrationFolders } from './folders.js'
 import { SchemaMigrationsStorage } from './storage.js'
-import { MigrationLock } from './lock.js'
+import { MigrationLock, type LockCheckQuery } from './lock.js'
 import { migrationChecksum } from './checksum.js'
 import { captureSql } from './capture-sql.js'
 import { DEFAULT_ACCEPT_EDITED_MIGRATIONS, DEFAULT_LOCK_TIMEOUT, DEFAULT_META_TABLE, DEFAULT_MIGRATION_LOCK } from '../defaults.js'
@@ -33,8 +33,8 @@ export interface UpResult {
  * {@link Migrator.acquireLock} is the one place that takes it.
  */
 interface HeldLock {
-  /** Throws when the lock's session has gone, so a migration commits only under the lock. */
-  assertHeld: () => Promise<void>
+  /** Throws when the lock's session has gone, so a migration commits only under the lock; reads through `query`. */
+  assertHeld: (query: LockCheckQuery) => Promise<void>
   /** Frees the lock; never throws. */
   release: () => Promise<void>
 }
@@ -262,8 +262,9 @@ export class Migrator {
         throw toMigrationError(file.name, direction, err, transaction !== undefined)
       }
       // Commit only while the lock is still ours: a replica whose lock session died must not
-      // record a migration another replica may be running now.
-      await this.lock?.assertHeld()
+      // record a migration another replica may be running now. Checked inside the migration's
+      // transaction (see MigrationLock.assertHeld for why not on the lock's connection).
+      await this.lock?.assertHeld(async (sql, bind) => await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.SELECT }))
       if (direction === 'up') {
         const checksum = await (checksums ?? checksumsOf([file]))(file)
         await this.storage.record({ name: file.name, durationMs: Math.round(performance.now() - started), checksum }, transaction)
