@@ -19,6 +19,9 @@ export const DEFAULT_CONNECT_RETRY = Object.freeze({ attempts: 5, initialDelayMs
 /** Option `connectTimeoutMs`: one attempt (TCP, TLS, login) longer than 5 s means a host dropping packets, not a slow one. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
 
+/** Fastify's own default `pluginTimeout`, which start-up's budget fits inside when the app's config does not name one. */
+export const FASTIFY_PLUGIN_TIMEOUT_MS = 10_000
+
 /** Option `secretTtlMs`: a fetched secret is reused for 5 min, short enough to follow a rotation, long enough to keep Secrets Manager calls rare. */
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
 

@@ -7,12 +7,12 @@ import { connectionOpenerOf, driverOpener, type ConnectionOpener, type Dedicated
 import type { MigrationLockMode } from './types.js'
 import { LOCK_POLL_MS } from '../defaults.js'
 
-/** How {@link MigrationLock.acquire} behaves. */
+/** How {@link MigrationLock.acquire} behaves: the plugin's option names, resolved. */
 export interface MigrationLockOptions {
-  /** `wait` (default) up to `timeoutMs`; `skip` the run; `fail` at once. */
-  mode: MigrationLockMode
+  /** `wait` up to `lockTimeout`; `skip` the run; `fail` at once. */
+  migrationLock: MigrationLockMode
   /** Longest wait in `wait` mode, in ms. */
-  timeoutMs: number
+  lockTimeout: number
   /** How often a waiting process tries again, in ms. */
   pollMs?: number
 }
@@ -111,7 +111,7 @@ export class MigrationLock {
   }
 
   private async tryUntil (options: MigrationLockOptions): Promise<boolean> {
-    const deadline = Date.now() + options.timeoutMs
+    const deadline = Date.now() + options.lockTimeout
     let logged = false
     for (;;) {
       const { rows } = await this.connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked, pg_backend_pid() AS pid', [this.key])
@@ -121,12 +121,12 @@ export class MigrationLock {
         return true
       }
       const holder = await this.holderPid()
-      if (options.mode === 'skip') {
+      if (options.migrationLock === 'skip') {
         this.log.warn({ holderPid: holder }, `another process (pid ${holder ?? '?'}) is migrating this database; starting without migrating (migrationLock: 'skip')`)
         return false
       }
-      if (options.mode === 'fail' || Date.now() >= deadline) {
-        const why = options.mode === 'fail' ? "migrationLock is 'fail'" : `waited ${options.timeoutMs} ms (lockTimeout)`
+      if (options.migrationLock === 'fail' || Date.now() >= deadline) {
+        const why = options.migrationLock === 'fail' ? "migrationLock is 'fail'" : `waited ${options.lockTimeout} ms (lockTimeout)`
         throw new MigrationError('(lock)', `Another process (PostgreSQL backend pid ${holder ?? '?'}) holds the migration lock and ${why}. Wait for it to finish, or stop it if it is stuck, then start again.`, { code: 'ERR_COACH_DB_MIGRATION_LOCKED' })
       }
       if (!logged) {

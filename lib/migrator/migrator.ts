@@ -234,8 +234,8 @@ export class Migrator {
   }
 
   // The one call into lib/migrator/lock.ts.
-  private async acquireLock (mode: MigrationLockMode): Promise<HeldLock | undefined> {
-    return await MigrationLock.acquire(this.sequelize, this.storage.tableName, { mode, timeoutMs: this.lockTimeout }, this.log)
+  private async acquireLock (migrationLock: MigrationLockMode): Promise<HeldLock | undefined> {
+    return await MigrationLock.acquire(this.sequelize, this.storage.tableName, { migrationLock, lockTimeout: this.lockTimeout }, this.log)
   }
 
   private async refuseEdited (rows: AppliedMigration[], files: MigrationFile[], checksums: Checksums): Promise<void> {
