@@ -37,11 +37,11 @@ async function timeProcess (source: string, url: string): Promise<number> {
 }
 
 /**
- * Cold start of a whole process, five runs each side, alternated so that machine noise hits both:
+ * Cold start of a whole process, nine runs each side, alternated so that machine noise hits both:
  * `import fastify + fastify-coach-db, register (migrate: true, nothing pending), ready` against
  * `import fastify + pg, connect, SELECT 1, meta read`. Needs `npm run build` (dist/).
  */
-export async function benchColdStart (url: string, runs = 5): Promise<Figure[]> {
+export async function benchColdStart (url: string, runs = 9): Promise<Figure[]> {
   if (!existsSync(new URL('dist/lib/index.js', root))) throw new Error('bench cold-start needs dist/: run npm run build first')
   const raw: number[] = []
   const plugin: number[] = []

@@ -1,5 +1,5 @@
 import { startEmbedded } from '../lib/engine/index.js'
-import { silentLogger } from '../lib/connection/logger.js'
+import { silentLogger } from '../lib/logger.js'
 import { Migrator } from '../lib/migrator/migrator.js'
 import { createTestDatabase } from '../lib/testing/database.js'
 import { generateDataset } from './dataset.js'

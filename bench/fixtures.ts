@@ -5,8 +5,8 @@
  */
 import type { Sequelize } from 'sequelize-typescript'
 import { createSequelize } from '../lib/connection/create-sequelize.js'
-import { parseConnectionString } from '../lib/connection/target.js'
-import { silentLogger } from '../lib/connection/logger.js'
+import { parseConnectionString } from '../lib/credentials/target.js'
+import { silentLogger } from '../lib/logger.js'
 import { pathToFileURL } from 'node:url'
 import { beginTestTransaction, createTestDatabase, fixtures, loadFixtures, type TestDatabase } from '../lib/testing/index.js'
 import { printTable, type Figure } from './stats.js'

@@ -1,13 +1,15 @@
+import type { CoachDbErrorCode, ErrorCodeOf } from './error-codes.js'
+
 /**
  * Every error this package throws is a {@link CoachDbError}: it has a stable `code` to branch on,
  * a message that says what to do next, and the underlying driver or SDK error as `cause`.
  * Messages never contain a password, a secret value or a full connection string.
  */
 export class CoachDbError extends Error {
-  /** Stable, documented error code, e.g. `ERR_COACH_DB_OPTIONS`. */
-  readonly code: string
+  /** Stable, documented error code, e.g. `ERR_COACH_DB_OPTIONS`; every one is in `ERROR_CODES`. */
+  readonly code: CoachDbErrorCode
 
-  constructor (code: string, message: string, options?: { cause?: unknown }) {
+  constructor (code: CoachDbErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = new.target.name
     this.code = code
@@ -16,20 +18,31 @@ export class CoachDbError extends Error {
 
 /** The options passed to the plugin (or the CLI's environment) are not usable as given. */
 export class OptionsError extends CoachDbError {
+  declare readonly code: ErrorCodeOf<'OptionsError'>
+
   constructor (message: string, options?: { cause?: unknown }) {
     super('ERR_COACH_DB_OPTIONS', message, options)
   }
 }
 
+/** The codes of {@link ConnectionError} and its subclasses. */
+export type ConnectionErrorCode = ErrorCodeOf<'ConnectionError' | 'QueryTimeoutError' | 'PoolExhaustedError'>
+
 /** The database could not be reached or refused the connection. */
 export class ConnectionError extends CoachDbError {
-  constructor (message: string, options?: { cause?: unknown, code?: string }) {
+  declare readonly code: ConnectionErrorCode
+
+  constructor (message: string, options?: { cause?: unknown, code?: ConnectionErrorCode }) {
     super(options?.code ?? 'ERR_COACH_DB_CONNECTION', message, options)
   }
 }
 
+/** The codes of {@link MigrationError}. */
+export type MigrationErrorCode = ErrorCodeOf<'MigrationError'>
+
 /** A migration failed; the schema and the meta table are as they were before it started. */
 export class MigrationError extends CoachDbError {
+  declare readonly code: MigrationErrorCode
   /** The migration's name (its file name without extension). */
   readonly migration: string
   /** SQLSTATE reported by PostgreSQL, when the failure came from the database. */
@@ -37,7 +50,7 @@ export class MigrationError extends CoachDbError {
   /** The SQL statement that failed, when known. */
   readonly statement: string | undefined
 
-  constructor (migration: string, message: string, options: { cause?: unknown, sqlState?: string, statement?: string, code?: string } = {}) {
+  constructor (migration: string, message: string, options: { cause?: unknown, sqlState?: string, statement?: string, code?: MigrationErrorCode } = {}) {
     super(options.code ?? 'ERR_COACH_DB_MIGRATION', message, options)
     this.migration = migration
     this.sqlState = options.sqlState
@@ -45,27 +58,12 @@ export class MigrationError extends CoachDbError {
   }
 }
 
-/**
- * Why AWS Secrets Manager did not give usable database credentials:
- * - `ERR_COACH_DB_SECRET_NOT_FOUND`: no such secret (or no `AWSCURRENT` version) in that region.
- * - `ERR_COACH_DB_SECRET_ACCESS_DENIED`: the AWS identity lacks `secretsmanager:GetSecretValue` (or KMS decrypt).
- * - `ERR_COACH_DB_SECRET_THROTTLED`: still throttled after the SDK's retries.
- * - `ERR_COACH_DB_SECRET_BINARY`: the secret holds `SecretBinary`, not a JSON `SecretString`.
- * - `ERR_COACH_DB_SECRET_NOT_JSON`: `SecretString` is not a JSON object.
- * - `ERR_COACH_DB_SECRET_FIELD`: a field is missing or of the wrong type.
- * - `ERR_COACH_DB_SECRET_ENGINE`: `engine` is not PostgreSQL-compatible.
- * - `ERR_COACH_DB_SECRET_REGION`: no AWS region configured.
- * - `ERR_COACH_DB_SECRET_TIMEOUT`: the endpoint did not answer within the read's bounds.
- * - `ERR_COACH_DB_SECRET_FETCH`: anything else (network, AWS credentials, KMS, …); see `cause`.
- */
-export type SecretErrorCode =
-  | 'ERR_COACH_DB_SECRET_NOT_FOUND' | 'ERR_COACH_DB_SECRET_ACCESS_DENIED' | 'ERR_COACH_DB_SECRET_THROTTLED'
-  | 'ERR_COACH_DB_SECRET_BINARY' | 'ERR_COACH_DB_SECRET_NOT_JSON' | 'ERR_COACH_DB_SECRET_FIELD'
-  | 'ERR_COACH_DB_SECRET_ENGINE' | 'ERR_COACH_DB_SECRET_REGION' | 'ERR_COACH_DB_SECRET_FETCH'
-  | 'ERR_COACH_DB_SECRET_TIMEOUT'
+/** Why AWS Secrets Manager did not give usable database credentials (each code's JSDoc is in `ERROR_CODES`). */
+export type SecretErrorCode = ErrorCodeOf<'SecretError'>
 
 /** Reading database credentials from AWS Secrets Manager failed; the message never holds the secret's value. */
 export class SecretError extends CoachDbError {
+  declare readonly code: SecretErrorCode
   /** The secret's name or ARN as configured (never its value). */
   readonly secretId: string
 
@@ -81,6 +79,7 @@ export class SecretError extends CoachDbError {
  * query. `cause` is the driver's error.
  */
 export class QueryTimeoutError extends ConnectionError {
+  declare readonly code: ErrorCodeOf<'QueryTimeoutError'>
   /** The bound that ran out, in ms. */
   readonly timeoutMs: number
 
@@ -96,11 +95,24 @@ export class QueryTimeoutError extends ConnectionError {
  * `AVV_ERR_PLUGIN_EXEC_TIMEOUT`. `step` says what it was waiting for.
  */
 export class StartupTimeoutError extends CoachDbError {
+  declare readonly code: ErrorCodeOf<'StartupTimeoutError'>
   /** What start-up was doing when time ran out, e.g. `waiting for the migration lock`. */
   readonly step: string
 
   constructor (step: string, message: string, options?: { cause?: unknown }) {
     super('ERR_COACH_DB_STARTUP_TIMEOUT', message, options)
     this.step = step
+  }
+}
+
+/** The codes of {@link FixtureError}. */
+export type FixtureErrorCode = ErrorCodeOf<'FixtureError'>
+
+/** Loading fixtures (or `coach-db seed`) failed; `code` says why, `cause` holds the driver error when there is one. */
+export class FixtureError extends CoachDbError {
+  declare readonly code: FixtureErrorCode
+
+  constructor (code: FixtureErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { QueryTypes } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import type { Migrator } from './migrator/migrator.js'
+import type { HealthRoutesOptions } from './types.js'
 import { poolFigures, type PoolFigures } from './connection/sequelize-internals.js'
 import { DEFAULT_HEALTH_TIMEOUT_MS } from './defaults.js'
 
@@ -54,11 +55,7 @@ export interface ReplicaHealth {
   error?: string
 }
 
-/** The `healthRoutes` option, resolved. */
-export interface HealthRoutesOptions {
-  /** Path prefix of the two routes. Default `/health` (`/health/live`, `/health/ready`). */
-  prefix?: string
-}
+export type { HealthRoutesOptions }
 
 class HealthTimeout extends Error {}
 

@@ -1,7 +1,7 @@
 import { delimiter } from 'node:path'
 import { Sequelize } from 'sequelize-typescript'
 import { OptionsError } from './errors.js'
-import type { CoachDbOptions, ConnectRetryOptions, PoolOptions } from './types.js'
+import type { CoachDbOptions, ConnectRetryOptions, IamAuthOptions, PoolOptions } from './types.js'
 import type { MigrationLockMode, MigratorOptions } from './migrator/types.js'
 import type { HealthRoutesOptions } from './health.js'
 import type { SessionCleanupOptions } from './session-cleanup.js'
@@ -44,7 +44,8 @@ export interface ResolvedOptions {
   healthRoutes: Required<HealthRoutesOptions> | false
   healthTimeoutMs: number
   sessionCleanup: Required<SessionCleanupOptions> | false
-  iamAuth: boolean
+  /** `false`, or IAM authentication with the endpoint to sign for (unset: the connection's). */
+  iamAuth: false | IamAuthOptions
   /** Option `readReplicas`, else env `DATABASE_REPLICA_URLS`, as host and port. */
   readReplicas: Array<{ host: string, port: number }>
   /** Option `directUrl`, else env `DIRECT_DATABASE_URL`. */
@@ -121,7 +122,7 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     healthRoutes: resolveHealthRoutes(opts.healthRoutes),
     healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS,
     sessionCleanup: resolveSessionCleanup(opts.sessionCleanup),
-    iamAuth: opts.iamAuth === true || (opts.iamAuth === undefined && env.DB_IAM_AUTH === 'true'),
+    iamAuth: resolveIamAuth(opts.iamAuth ?? env.DB_IAM_AUTH === 'true'),
     readReplicas: resolveReadReplicas(opts.readReplicas ?? nonEmpty(env.DATABASE_REPLICA_URLS)?.split(',')),
     directUrl: optionalString(opts, 'directUrl') ?? nonEmpty(env.DIRECT_DATABASE_URL),
     pooler: resolvePooler(opts.pooler ?? nonEmpty(env.DB_POOLER))
@@ -135,6 +136,20 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
 export function migratorOptions (options: ResolvedOptions): Required<Pick<MigratorOptions, 'migrationLock' | 'lockTimeout' | 'acceptEditedMigrations'>> & Pick<MigratorOptions, 'migrationsDir'> {
   const { migrationsDir, migrationLock, lockTimeout, acceptEditedMigrations } = options
   return { migrationsDir, migrationLock, lockTimeout, acceptEditedMigrations }
+}
+
+function resolveIamAuth (value: unknown): false | IamAuthOptions {
+  if (value === false) return false
+  if (value === true) return {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new OptionsError(`Option "iamAuth" must be true, false or { hostname, port } (got ${describe(value)}).`)
+  }
+  const opts = value as Record<string, unknown>
+  const unknown = Object.keys(opts).filter(k => k !== 'hostname' && k !== 'port')
+  if (unknown.length > 0) throw new OptionsError(`Unknown option "iamAuth.${unknown[0]}". iamAuth takes hostname and port.`)
+  const hostname = optionalString(opts, 'hostname')
+  const port = optionalInteger(opts, 'port', 1, 'iamAuth.')
+  return { ...(hostname !== undefined ? { hostname } : {}), ...(port !== undefined ? { port } : {}) }
 }
 
 /** `postgres://…` URLs or `host[:port]` to host and port (port 5432 when not given). */

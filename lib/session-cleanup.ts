@@ -2,17 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import { QueryTypes } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import type { Session } from '../models/session.js'
-import type { Logger } from './connection/logger.js'
+import type { Logger } from './logger.js'
+import type { SessionCleanupOptions } from './types.js'
 
-/** Option `sessionCleanup`: delete expired sessions in the background. */
-export interface SessionCleanupOptions {
-  /** Time between the end of one run and the start of the next, in ms. Default 60000. */
-  intervalMs?: number
-  /** Sessions deleted per statement. Default 1000. */
-  batchSize?: number
-  /** Most batches in one run, so a huge backlog is worked off over several runs. Default 1000. */
-  maxBatchesPerRun?: number
-}
+export type { SessionCleanupOptions }
 
 export { DEFAULT_SESSION_CLEANUP } from './defaults.js'
 

@@ -1,5 +1,5 @@
 import { StartupTimeoutError } from './errors.js'
-import type { Logger } from './connection/logger.js'
+import type { Logger } from './logger.js'
 import { FASTIFY_PLUGIN_TIMEOUT_MS } from './defaults.js'
 
 /** What start-up is doing, named in the error when the budget runs out. */

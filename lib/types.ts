@@ -1,9 +1,27 @@
 import type { Sequelize } from 'sequelize-typescript'
-import type { Models } from '../models/index.js'
-import type { Migrator } from './migrator/migrator.js'
-import type { MigrationLockMode } from './migrator/types.js'
-import type { DatabaseHealth, HealthCheckOptions, HealthRoutesOptions } from './health.js'
-import type { SessionCleanupOptions } from './session-cleanup.js'
+
+// The options layer: the plugin's options and their sub-objects. It imports nothing from lib/, so
+// every later layer (credentials, connection, migrator, plugin) can use these types without a
+// circle. What the plugin decorates Fastify with (`app.db`) is in decoration.ts.
+
+/** What to do when another process holds the migration lock. */
+export type MigrationLockMode = 'wait' | 'skip' | 'fail'
+
+/** The `healthRoutes` option, resolved. */
+export interface HealthRoutesOptions {
+  /** Path prefix of the two routes. Default `/health` (`/health/live`, `/health/ready`). */
+  prefix?: string
+}
+
+/** Option `sessionCleanup`: delete expired sessions in the background. */
+export interface SessionCleanupOptions {
+  /** Time between the end of one run and the start of the next, in ms. Default 60000. */
+  intervalMs?: number
+  /** Sessions deleted per statement. Default 1000. */
+  batchSize?: number
+  /** Most batches in one run, so a huge backlog is worked off over several runs. Default 1000. */
+  maxBatchesPerRun?: number
+}
 
 /** Connection pool settings, passed to Sequelize's pool. */
 export interface PoolOptions {
@@ -25,6 +43,18 @@ export interface ConnectRetryOptions {
   initialDelayMs?: number
   /** Upper bound of one wait, in ms. Default 2000. */
   maxDelayMs?: number
+}
+
+/**
+ * The RDS endpoint an IAM token is signed for, when the connection string names another host: a
+ * tunnel or port forward to RDS (bastion host, SSM session) listens on `localhost`, but RDS only
+ * accepts a token signed for its own endpoint. Defaults: the host and port of the connection.
+ */
+export interface IamAuthOptions {
+  /** Endpoint host name the token is signed for, e.g. `mydb.abc123.eu-west-1.rds.amazonaws.com`. */
+  hostname?: string
+  /** Endpoint port the token is signed for. */
+  port?: number
 }
 
 /** Options of the plugin. Exactly one connection source is used; see the README for the order. */
@@ -72,9 +102,11 @@ export interface CoachDbOptions {
   /**
    * RDS IAM database authentication instead of the password: each new connection logs in with a
    * fresh token from `@aws-sdk/rds-signer` (region from `region` / the AWS chain, credentials from
-   * the standard chain). Requires TLS. Env: `DB_IAM_AUTH=true`. Default `false`.
+   * the standard chain). Requires TLS. Env: `DB_IAM_AUTH=true`. Default `false`. Pass
+   * `{ hostname, port }` when the socket reaches the database under another name than the token
+   * must be signed for (see {@link IamAuthOptions}).
    */
-  iamAuth?: boolean
+  iamAuth?: boolean | IamAuthOptions
   /** Apply pending migrations during startup. Default `false`; env `DB_MIGRATE=true` turns it on. */
   migrate?: boolean
   /** Connection retries at startup; `false` tries once. */
@@ -114,19 +146,4 @@ export interface CoachDbOptions {
    * (the others skip), stopping on `app.close()`. `true` for the defaults. Default `false`.
    */
   sessionCleanup?: boolean | SessionCleanupOptions
-}
-
-/** What the plugin decorates Fastify with: `fastify.db`. */
-export interface CoachDb {
-  /** The Sequelize instance (repository mode). */
-  readonly sequelize: Sequelize
-  /** The models bound to this instance. Use these rather than the imported classes. */
-  readonly models: Models
-  /** Runs and inspects migrations on this connection. */
-  readonly migrator: Migrator
-  /**
-   * Checks the database within a timeout: a real round trip and its latency, the pending
-   * migrations, the `vector` extension's version and the pool's figures. Never throws.
-   */
-  readonly health: (options?: HealthCheckOptions) => Promise<DatabaseHealth>
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import pg from 'pg'
 import { createSequelize } from '../lib/connection/create-sequelize.js'
-import { silentLogger } from '../lib/connection/logger.js'
+import { silentLogger } from '../lib/logger.js'
 import { DEFAULT_POOL } from '../lib/options.js'
 import { canonicalCheck, countSchema, diffSchemas, expectedSchema, normalizeSqlType, type SchemaShape, type TableShape } from '../lib/drift/index.js'
 import { freshDatabase } from './helpers/app.js'

@@ -5,7 +5,7 @@ import { pgbouncerMissing, startPgBouncer, type Bouncer } from './helpers/topolo
 import { buildApp, registrationError } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { OptionsError } from '../lib/index.js'
-import { isRdsProxyHost } from '../lib/connection/open.js'
+import { isRdsProxyHost } from '../lib/open-database.js'
 
 // PgBouncer in pool_mode=transaction, as RDS Proxy multiplexes: the app's pool goes through it,
 // migrations and their session-level lock go to the primary through directUrl.

@@ -40,6 +40,32 @@ t.test('reads run on the replica; writes, transactions and useMaster on the prim
   t.type(health.replicas?.[0].lagSeconds, 'number', `replication lag reported: ${String(health.replicas?.[0].lagSeconds)} s`)
 })
 
+t.test('a request transaction runs all its reads and writes on the primary; a plain read route reads the replica', { skip }, async t => {
+  const where = 'SELECT pg_is_in_recovery() AS standby, inet_server_port() AS port'
+  const app = await buildApp(t, { connectionString: cluster.urlFor('coach'), readReplicas: [replica.urlFor('coach')], migrate: true }, false, app => {
+    const { sequelize, models } = app.db
+    app.post('/in-transaction', { config: { transaction: true } }, async () => {
+      const before = await sequelize.query<{ standby: boolean, port: number }>(where, { type: QueryTypes.SELECT })
+      const user = await models.User.create({ email: 'in-tx@example.org', name: 'T', role: 'coach' } as never)
+      // A model read of the row just written: only the primary, inside this transaction, has it.
+      const own = await models.User.findOne({ where: { email: 'in-tx@example.org' }, attributes: ['id', [sequelize.fn('pg_is_in_recovery'), 'standby']], raw: true }) as { id: number, standby: boolean } | null
+      const count = await models.User.count({ where: { email: 'in-tx@example.org' } })
+      const after = await sequelize.query<{ standby: boolean, port: number }>(where, { type: QueryTypes.SELECT })
+      return { before: before[0], after: after[0], ownRead: own, created: user.get('id'), count }
+    })
+    app.get('/plain-read', async () => (await sequelize.query<{ standby: boolean, port: number }>(where, { type: QueryTypes.SELECT }))[0])
+  })
+  const tx = await app.inject({ method: 'POST', url: '/in-transaction' })
+  t.equal(tx.statusCode, 200, tx.body)
+  const body = tx.json<{ before: { standby: boolean, port: number }, after: { standby: boolean, port: number }, ownRead: { id: number, standby: boolean } | null, created: number, count: number }>()
+  t.same(body.before, { standby: false, port: cluster.port }, 'a raw SELECT inside the request transaction runs on the primary')
+  t.same(body.after, { standby: false, port: cluster.port }, 'after the write too')
+  t.same(body.ownRead, { id: body.created, standby: false }, 'a model read inside it sees its own uncommitted write, on the primary')
+  t.equal(body.count, 1, 'a model count inside it too')
+  const read = await app.inject({ method: 'GET', url: '/plain-read' })
+  t.same(read.json(), { standby: true, port: replica.port }, 'a route without a transaction reads the replica')
+})
+
 t.test('killing the replica under read traffic fails no request; reads come back after it returns', { skip }, async t => {
   const log = captureLogs('warn')
   const app = await buildApp(t, { connectionString: cluster.urlFor('coach'), readReplicas: [`127.0.0.1:${replica.port}`], pool: { max: 8, idle: 1000 } }, log.logger)

@@ -3,7 +3,8 @@ import { hasPostgresBinaries } from './helpers/engine.js'
 import { startPrivateCluster, type PrivateCluster } from './helpers/private-cluster.js'
 import { makeOtherCa, serveCertificateFromOwnCa, type TestCa } from './helpers/topology.js'
 import { buildApp, registrationError } from './helpers/app.js'
-import { effectiveSslMode, isRdsHost, rdsCaBundle, tlsOptionsFor } from '../lib/connection/tls.js'
+import { rdsCaBundle, tlsOptionsFor } from '../lib/connection/tls.js'
+import { effectiveSslMode, isRdsHost } from '../lib/credentials/ssl-mode.js'
 import { ConnectionError, OptionsError } from '../lib/index.js'
 
 // TLS as RDS serves it: a server certificate signed by a CA, checked by the client. Here the CA

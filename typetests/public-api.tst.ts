@@ -42,6 +42,8 @@ test('the plugin is registered with typed options', () => {
   expect(app.register(dbPlugin, { connectionStrng: 'postgres://u@h/db' })).type.toRaiseError()
   expect(app.register(dbPlugin, { statementTimeoutMs: '5s' })).type.toRaiseError()
   expect<CoachDbOptions['migrationLock']>().type.toBe<MigrationLockMode | false | undefined>()
+  expect(app.register(dbPlugin, { connectionString: 'postgres://app@localhost:15432/db', iamAuth: { hostname: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432 } })).type.not.toRaiseError()
+  expect(app.register(dbPlugin, { iamAuth: { host: 'db.abc.eu-west-1.rds.amazonaws.com' } })).type.toRaiseError()
 })
 
 test('request-scoped transactions are typed on the request', () => {

@@ -32,21 +32,21 @@ export async function messageRoutes (app: FastifyInstance): Promise<void> {
     return page
   })
 
-  // The message and the conversation's updated_at change together, in one transaction; every
-  // query inside it passes { transaction } (on the embedded engine, one that didn't would wait
-  // for this transaction to end: a deadlock).
+  // The message and the conversation's updated_at change together: the route runs in a request
+  // transaction (config.transaction), which every model call below joins by itself. It commits
+  // before the 201 is sent and rolls back on the 404/409 thrown here or any later failure. The
+  // conversation's row is locked (FOR UPDATE, in that transaction) so an archive or a DELETE
+  // /users/:id cannot slip in between the check and the insert.
   app.post<{ Params: IdParams, Body: NewMessage }>('/conversations/:id/messages', {
+    config: { transaction: true },
     schema: { params: idParams, body: newMessage, response: { 201: messageBody, '4xx': errorBody } }
   }, async (request, reply) => {
-    const message = await app.db.sequelize.transaction(async transaction => {
-      const conversation = await Conversation.findByPk(request.params.id, { transaction, lock: transaction.LOCK.UPDATE })
-      if (conversation === null) throw notFound('conversation')
-      if (conversation.status === 'archived') throw new HttpError(409, 'CONVERSATION_ARCHIVED', 'This conversation is archived; it takes no new messages.')
-      const created = await Message.create({ ...request.body, conversationId: conversation.id }, { transaction })
-      conversation.changed('updatedAt', true)
-      await conversation.save({ transaction })
-      return created
-    })
+    const conversation = await Conversation.findByPk(request.params.id, { lock: true })
+    if (conversation === null) throw notFound('conversation')
+    if (conversation.status === 'archived') throw new HttpError(409, 'CONVERSATION_ARCHIVED', 'This conversation is archived; it takes no new messages.')
+    const message = await Message.create({ ...request.body, conversationId: conversation.id })
+    conversation.changed('updatedAt', true)
+    await conversation.save()
     return await reply.status(201).send(message.get({ plain: true }))
   })
 }

@@ -39,17 +39,17 @@ export async function userRoutes (app: FastifyInstance): Promise<void> {
   // its conversations (so does a new message on its conversation). Posts already under way hold
   // those locks until they commit, so the counts, read after the locks are granted, include them.
   app.delete<{ Params: IdParams }>('/users/:id', {
+    // One request transaction for the locks, the counts and the delete (see above).
+    config: { transaction: true },
     schema: { params: idParams, response: { 200: deletedBody, '4xx': errorBody } }
   }, async (request) => {
     const id = request.params.id
-    return await app.db.sequelize.transaction(async transaction => {
-      const user = await User.findByPk(id, { attributes: ['id'], transaction, lock: transaction.LOCK.UPDATE })
-      if (user === null) throw notFound('user')
-      const conversationIds = (await Conversation.findAll({ attributes: ['id'], where: { userId: id }, raw: true, transaction, lock: transaction.LOCK.UPDATE })).map(c => c.id)
-      const sessions = await Session.count({ where: { userId: id }, transaction })
-      const messages = conversationIds.length === 0 ? 0 : await Message.count({ where: { conversationId: conversationIds }, transaction })
-      await User.destroy({ where: { id }, transaction })
-      return { deleted: { users: 1, sessions, conversations: conversationIds.length, messages } }
-    })
+    const user = await User.findByPk(id, { attributes: ['id'], lock: true })
+    if (user === null) throw notFound('user')
+    const conversationIds = (await Conversation.findAll({ attributes: ['id'], where: { userId: id }, raw: true, lock: true })).map(c => c.id)
+    const sessions = await Session.count({ where: { userId: id } })
+    const messages = conversationIds.length === 0 ? 0 : await Message.count({ where: { conversationId: conversationIds } })
+    await User.destroy({ where: { id } })
+    return { deleted: { users: 1, sessions, conversations: conversationIds.length, messages } }
   })
 }

@@ -1,9 +1,9 @@
 import { migratorOptions, resolveOptions } from '../options.js'
-import { silentLogger } from '../connection/logger.js'
+import { silentLogger } from '../logger.js'
 import { Migrator } from '../migrator/migrator.js'
 import type { CoachDbOptions } from '../types.js'
 import type { CliDatabase } from './types.js'
-import { openDatabase } from '../connection/open.js'
+import { openDatabase } from '../open-database.js'
 import { addAppModels } from '../drift/app-models.js'
 import { CLI_POOL_MAX } from '../defaults.js'
 

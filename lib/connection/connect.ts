@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Sequelize } from 'sequelize-typescript'
 import { CoachDbError, ConnectionError } from '../errors.js'
-import type { Logger } from './logger.js'
-import { describeTarget, type ConnectionTarget } from './target.js'
+import type { Logger } from '../logger.js'
+import { describeTarget, type ConnectionTarget } from '../credentials/target.js'
 import type { ConnectRetryOptions } from '../types.js'
 
 // Failures that mean "not up yet" (refused, starting up, too many clients, DNS not ready):

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import pg from 'pg'
 import { QueryTimeoutError } from '../errors.js'
 import type { CredentialProvider } from '../credentials/provider.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../logger.js'
 
 /** Default delay before the first TCP keepalive probe on an idle connection, in ms. */
 export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000

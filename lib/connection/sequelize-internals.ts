@@ -3,7 +3,7 @@ import { BaseError, ConnectionAcquireTimeoutError, ConnectionError as SequelizeC
 import type { Sequelize } from 'sequelize-typescript'
 import { CoachDbError, ConnectionError } from '../errors.js'
 import type { PoolOptions } from '../types.js'
-import type { ConnectionTarget } from './target.js'
+import type { ConnectionTarget } from '../credentials/target.js'
 import { PoolExhaustedError } from './pool-errors.js'
 
 // Every use of Sequelize's private surface lives in this file. How connections open is public

@@ -1,7 +1,7 @@
 import type { Sequelize } from 'sequelize-typescript'
 import { createSequelize } from './create-sequelize.js'
-import { parseConnectionString } from './target.js'
-import { silentLogger } from './logger.js'
+import { parseConnectionString } from '../credentials/target.js'
+import { silentLogger } from '../logger.js'
 
 /**
  * Runs `fn` with a short-lived, silent, one-connection Sequelize on `url` and always closes it:

@@ -1,16 +1,13 @@
-import { parseConnectionString, type ConnectionTarget } from '../connection/target.js'
+import { parseConnectionString, type ConnectionTarget } from './target.js'
 import { resolveReadReplicas } from '../options.js'
 import type { ResolvedOptions } from '../options.js'
-import type { Logger } from '../connection/logger.js'
+import type { Logger } from '../logger.js'
 import { OptionsError } from '../errors.js'
-import { createSecretReader, type SecretLocation } from './secrets-manager.js'
-import { createRotatingCredentials } from './rotating.js'
+import type { SecretLocation } from './secrets-manager.js'
 import { staticCredentials, type CredentialProvider } from './provider.js'
 
-export { createSecretReader, regionFromArn, secretFetchError, type SecretLocation, type SecretReader } from './secrets-manager.js'
-export { parseRdsSecret, POSTGRES_ENGINES, type RdsSecret } from './rds-secret.js'
-export { SecretCache, type SecretCacheOptions } from './secret-cache.js'
-export { createRotatingCredentials, type RotatingCredentials, type RotatingCredentialsOptions } from './rotating.js'
+// The Secrets Manager path (reader, cache, rotation, RDS secret parsing) is imported on first use:
+// an app on DATABASE_URL never loads it (cold start, #12). Import those modules directly.
 export { staticCredentials, type CredentialProvider, type LoginCredentials } from './provider.js'
 
 /** Where the connection settings came from; logged at startup (never the values). */
@@ -55,6 +52,7 @@ export async function resolveCredentials (options: ResolvedOptions, log: Logger,
 
 async function fromSecret (location: SecretLocation, source: CredentialSource, ttlMs: number, log: Logger, signal?: AbortSignal): Promise<ResolvedCredentials> {
   const { secretId } = location
+  const [{ createSecretReader }, { createRotatingCredentials }] = await Promise.all([import('./secrets-manager.js'), import('./rotating.js')])
   log.info({ source, secretId }, `fastify-coach-db: reading database credentials from AWS Secrets Manager secret "${secretId}" (${source})`)
   const reader = createSecretReader(location)
   try {

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { SecretError } from '../errors.js'
-import { effectiveSslMode } from '../connection/tls.js'
+import { effectiveSslMode } from './ssl-mode.js'
 
 /** Database credentials as read from an RDS-style secret. Inspecting or serialising it hides the password. */
 export interface RdsSecret {

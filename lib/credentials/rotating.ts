@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import type { Logger } from '../connection/logger.js'
+import type { Logger } from '../logger.js'
 import { SecretCache } from './secret-cache.js'
 import type { SecretReader } from './secrets-manager.js'
 import type { RdsSecret } from './rds-secret.js'

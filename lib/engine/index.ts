@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import type { Logger } from '../connection/logger.js'
+import type { Logger } from '../logger.js'
 import { lockDataDirectory, type LockedDirectory } from './data-directory.js'
 import type { PGliteHandle } from './pglite-handle.js'
 import { parseEmbeddedUrl } from './url.js'
@@ -8,7 +8,7 @@ import { EmbeddedEngineError } from './errors.js'
 import { DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS } from '../defaults.js'
 
 export { EmbeddedEngineError, type EmbeddedErrorCode } from './errors.js'
-export { parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
+export { isEmbeddedUrl, parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
 export { WAIT_FAILURE_SQLSTATE, WAIT_FAILURE_CODE } from './session-arbiter.js'
 export type { WireServerStats } from './wire-server.js'
 
@@ -66,11 +66,6 @@ export interface StartEmbeddedOptions {
 
 /** Default of {@link StartEmbeddedOptions.idleInTransactionWaitMs}. */
 export { DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS }
-
-/** `pglite://memory` or `pglite://<directory>`. */
-export function isEmbeddedUrl (url: string | undefined): url is string {
-  return typeof url === 'string' && url.startsWith('pglite://')
-}
 
 /**
  * Starts the embedded engine for a `pglite://` URL: PGlite with pgvector, in memory or in a

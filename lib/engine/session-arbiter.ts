@@ -1,5 +1,5 @@
 import type { PGliteHandle } from './pglite-handle.js'
-import type { Logger } from '../connection/logger.js'
+import type { Logger } from '../logger.js'
 import {
   BackendTracker, MSG, errorResponse, queryMessage, readyForQuery, syncMessage,
   type FrontendMessage, type TransactionStatus

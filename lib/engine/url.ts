@@ -2,6 +2,11 @@ import { isAbsolute, resolve } from 'node:path'
 import { EmbeddedEngineError } from './errors.js'
 
 /** Where an embedded engine keeps its data: nowhere (memory) or a directory. */
+/** `pglite://memory` or `pglite://<directory>`. */
+export function isEmbeddedUrl (url: string | undefined): url is string {
+  return typeof url === 'string' && url.startsWith('pglite://')
+}
+
 export type EmbeddedTarget =
   | { kind: 'memory' }
   | { kind: 'directory', path: string }

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { PGliteHandle } from './pglite-handle.js'
-import type { Logger } from '../connection/logger.js'
+import type { Logger } from '../logger.js'
 import { SessionArbiter, type ArbiterClient } from './session-arbiter.js'
 import { inProcessPair, type InProcessSocket } from './in-process-socket.js'
 import { CANCEL_REQUEST, FrontendReader, GSSENC_REQUEST, MSG, SSL_REQUEST, untypedCode, type FrontendMessage } from './protocol.js'

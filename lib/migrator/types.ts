@@ -1,5 +1,6 @@
 import type { QueryInterface, Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
+import type { MigrationLockMode } from '../types.js'
 
 /**
  * What a migration's `up` and `down` receive as `context`. Inside a transactional migration,
@@ -65,8 +66,7 @@ export type PlannedMigration =
   | { name: string, previewable: true, sql: string[] }
   | { name: string, previewable: false, reason: string }
 
-/** What to do when another process holds the migration lock. */
-export type MigrationLockMode = 'wait' | 'skip' | 'fail'
+export type { MigrationLockMode }
 
 /**
  * Options for {@link Migrator}: the plugin's option names, so the plugin and the CLI pass their

@@ -6,7 +6,7 @@ import { defaultMigrationFolders } from '../migrator/folders.js'
 import { discoverMigrations } from '../migrator/discover.js'
 import { loadFixtures } from '../fixtures/load.js'
 import { resolveAllRows } from '../fixtures/rows.js'
-import { createEmbeddedTestDatabase, testEngine } from '../engine/test-database.js'
+import { createEmbeddedTestDatabase, testEngine } from './embedded-database.js'
 import { withSequelize } from '../connection/with-sequelize.js'
 import { DEFAULT_TEST_ADMIN_URL } from '../defaults.js'
 

@@ -27,5 +27,5 @@ export {
   type TimeOffset
 } from '../fixtures/index.js'
 export { coachFixtures, type FixtureLabels, type UserLabel, type SessionLabel, type ConversationLabel, type MessageLabel } from '../../fixtures/index.js'
-export { testEngine, createEmbeddedTestDatabase } from '../engine/test-database.js'
+export { testEngine, createEmbeddedTestDatabase } from './embedded-database.js'
 export { createFactories, UserFactory, SessionFactory, ConversationFactory, MessageFactory, type Factories, type UserBuild, type SessionBuild, type ConversationBuild, type MessageBuild } from './factories.js'

@@ -1,32 +1,19 @@
 import t from 'tap'
-import { SignatureV4 } from '@smithy/signature-v4'
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto'
-
-// SHA-256 / HMAC-SHA-256 in the shape SignatureV4 asks for (what @smithy/hash-node does).
-class Sha256 {
-  #h: Hash | Hmac
-  constructor (secret?: string | ArrayBuffer | ArrayBufferView) { this.#h = secret !== undefined ? createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer)) : createHash('sha256') }
-  update (data: string | ArrayBuffer | ArrayBufferView): void { this.#h.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer)) }
-  async digest (): Promise<Uint8Array> { return new Uint8Array(this.#h.digest()) }
-}
 import { iamCredentials } from '../../lib/credentials/iam.js'
 import { OptionsError } from '../../lib/index.js'
 import { registrationError } from '../helpers/app.js'
+import { amzDate, expectedSignature as signatureFor, verifyIamToken } from '../helpers/iam-front.js'
+import { resolveOptions } from '../../lib/options.js'
 
 // The token is checked the way RDS checks it: recompute the SigV4 presigned signature for the
-// fixed test credentials at the token's own X-Amz-Date. (Not yet: a PostgreSQL-protocol front
-// that verifies it on connect; see the README's Production table.)
+// fixed test credentials at the token's own X-Amz-Date (test/credentials/iam-front.test.ts logs in
+// with it through a PostgreSQL-protocol front that checks it the same way).
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }
 const target = { host: 'coach.c9akciq32.eu-west-1.rds.amazonaws.com', port: 5432, database: 'coach', user: 'app', ssl: true, sslVerify: 'verify-full' as const }
 
 async function expectedSignature (token: string): Promise<string> {
-  const url = new URL(`https://${token}`)
-  const amzDate = url.searchParams.get('X-Amz-Date') as string
-  const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`)
-  const signer = new SignatureV4({ service: 'rds-db', region: 'eu-west-1', credentials, sha256: Sha256 })
-  const request = ({ method: 'GET', protocol: 'https:', hostname: target.host, port: target.port, path: '/', query: { Action: 'connect', DBUser: target.user }, headers: { host: `${target.host}:${target.port}` } })
-  const presigned = await signer.presign(request, { expiresIn: 900, signingDate })
-  return String((presigned.query as Record<string, string>)['X-Amz-Signature'])
+  const signingDate = amzDate(new URL(`https://${token}`).searchParams.get('X-Amz-Date') as string)
+  return await signatureFor({ endpoint: { hostname: target.host, port: target.port }, region: 'eu-west-1', keys: credentials }, target.user, signingDate)
 }
 
 t.test('each new connection gets a correctly signed IAM token', async t => {
@@ -51,4 +38,18 @@ t.test('the iamAuth option refuses a connection without TLS, naming sslmode', as
   const err = await registrationError({ connectionString: 'postgres://app@127.0.0.1:1/coach?sslmode=disable', iamAuth: true, connectRetry: false })
   t.type(err, OptionsError)
   t.match(err.message, /TLS is required/)
+})
+
+t.test('iamAuth: { hostname, port } signs for that endpoint while the socket goes elsewhere', async t => {
+  const provider = iamCredentials({ target: { ...target, host: 'localhost', port: 15432, sslVerify: 'verify-full' }, signFor: { hostname: target.host, port: 5432 }, region: 'eu-west-1', credentials })
+  const token = (await provider.current()).password as string
+  t.match(token, /^coach\.c9akciq32\.eu-west-1\.rds\.amazonaws\.com:5432\/\?/)
+  t.equal(await verifyIamToken(token, 'app', { endpoint: { hostname: target.host, port: 5432 }, region: 'eu-west-1', keys: credentials, now: () => Date.now() }), undefined, 'a front for that endpoint accepts it')
+  t.match(await verifyIamToken(token, 'app', { endpoint: { hostname: 'localhost', port: 15432 }, region: 'eu-west-1', keys: credentials, now: () => Date.now() }), /signed for/, 'a front for the socket\'s host refuses it')
+  t.match(await verifyIamToken(token, 'other', { endpoint: { hostname: target.host, port: 5432 }, region: 'eu-west-1', keys: credentials, now: () => Date.now() }), /DBUser/)
+  t.same(resolveOptions({ connectionString: 'postgres://u@localhost/db', iamAuth: { hostname: 'h.rds.amazonaws.com', port: 5432 } }).iamAuth, { hostname: 'h.rds.amazonaws.com', port: 5432 })
+  t.same(resolveOptions({ connectionString: 'postgres://u@localhost/db', iamAuth: true }).iamAuth, {})
+  t.equal(resolveOptions({ connectionString: 'postgres://u@localhost/db' }, {}).iamAuth, false)
+  t.throws(() => resolveOptions({ connectionString: 'postgres://u@localhost/db', iamAuth: { host: 'x' } as never }), /iamAuth\.host/)
+  t.throws(() => resolveOptions({ connectionString: 'postgres://u@localhost/db', iamAuth: 'yes' as never }), /iamAuth/)
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import dbPlugin from '../../lib/index.js'
-import { SecretCache } from '../../lib/credentials/index.js'
+import { SecretCache } from '../../lib/credentials/secret-cache.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
 import { freshDatabase, serverOf } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'

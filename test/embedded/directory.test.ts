@@ -4,7 +4,7 @@ import { join, relative } from 'node:path'
 import { buildApp } from '../helpers/app.js'
 import { startEmbedded, EmbeddedEngineError } from '../../lib/engine/index.js'
 import { LOCK_FILE } from '../../lib/engine/data-directory.js'
-import { silentLogger } from '../../lib/connection/logger.js'
+import { silentLogger } from '../../lib/logger.js'
 
 const log = silentLogger()
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startEmbedded } from '../../lib/engine/index.js'
-import { silentLogger } from '../../lib/connection/logger.js'
+import { silentLogger } from '../../lib/logger.js'
 import { buildApp } from '../helpers/app.js'
 
 // The engine answers nothing itself: app.db.health() on PGlite is a real round trip through the

@@ -2,7 +2,7 @@
 // process in test/embedded/directory-lock.test.ts. Prints one JSON line: {"opened":pid} or
 // {"refused":code}. argv: <directory> <snapshot folder>.
 import { startEmbedded } from '../../lib/engine/index.js'
-import { silentLogger } from '../../lib/connection/logger.js'
+import { silentLogger } from '../../lib/logger.js'
 
 const [dir, snapshotDir] = process.argv.slice(2) as [string, string]
 // The test may stop reading once it has its answer.

@@ -1,6 +1,6 @@
 import t from 'tap'
 import pg from 'pg'
-import { createEmbeddedTestDatabase, testEngine } from '../../lib/engine/test-database.js'
+import { createEmbeddedTestDatabase, testEngine } from '../../lib/testing/embedded-database.js'
 
 // The fallback `npm test` uses on a machine without PostgreSQL.
 t.test('a migrated embedded test database with the fixtures', async t => {

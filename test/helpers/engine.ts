@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises'
-import { testEngine } from '../../lib/engine/test-database.js'
+import { testEngine } from '../../lib/testing/embedded-database.js'
 import { PG_BIN } from './private-cluster.js'
 
 /** Whether this run's test databases are embedded PGlite engines (no PostgreSQL server here). */

@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import type { Sequelize } from 'sequelize-typescript'
 import { createSequelize } from '../../lib/connection/create-sequelize.js'
-import { parseConnectionString } from '../../lib/connection/target.js'
-import { silentLogger } from '../../lib/connection/logger.js'
+import { parseConnectionString } from '../../lib/credentials/target.js'
+import { silentLogger } from '../../lib/logger.js'
 import { DEFAULT_POOL } from '../../lib/options.js'
 
 /** A folder of test-only migrations under test/migrations/. */

@@ -187,14 +187,8 @@ export interface TestCa {
  * must pass with this CA and these names, and fail with another CA or another host name.
  */
 export async function serveCertificateFromOwnCa (t: Teardown, cluster: PrivateCluster, hostNames: string[] = ['localhost', '127.0.0.1']): Promise<TestCa> {
-  const dir = await mkdtemp(join(tmpdir(), 'coach-ca-'))
-  t?.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  const ca = await makeCa(dir, 'fastify-coach-db test CA')
+  const { dir, ...ca } = await issueServerCertificate(t, hostNames)
   const [{ data_directory: data }] = await cluster.adminQuery<{ data_directory: string }>('SHOW data_directory')
-  const san = hostNames.map(name => /^[\d.]+$/.test(name) ? `IP:${name}` : `DNS:${name}`).join(',')
-  await writeFile(join(dir, 'ext.cnf'), `subjectAltName=${san}\n`)
-  await openssl(['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-subj', `/CN=${hostNames[0]}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')])
-  await openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', ca.caFile, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'ext.cnf'), '-out', join(dir, 'server.crt')])
   const owner = process.getuid?.() === 0 ? postgresUser() : undefined
   for (const name of ['server.crt', 'server.key']) {
     const target = join(data, name)
@@ -203,7 +197,25 @@ export async function serveCertificateFromOwnCa (t: Teardown, cluster: PrivateCl
   }
   await cluster.adminQuery('SELECT pg_reload_conf()')
   await sleep(200)
-  return ca
+  return { caPem: ca.caPem, caFile: ca.caFile }
+}
+
+/** A CA of the test's own and a server certificate (key and PEM) it signed for `hostNames`. */
+export interface ServerCertificate extends TestCa {
+  readonly certPem: string
+  readonly keyPem: string
+}
+
+/** Makes a CA and a server certificate for `hostNames` signed by it, for a TLS server of the test's own. */
+export async function issueServerCertificate (t: Teardown, hostNames: string[]): Promise<ServerCertificate & { dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'coach-ca-'))
+  t?.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const ca = await makeCa(dir, 'fastify-coach-db test CA')
+  const san = hostNames.map(name => /^[\d.]+$/.test(name) ? `IP:${name}` : `DNS:${name}`).join(',')
+  await writeFile(join(dir, 'ext.cnf'), `subjectAltName=${san}\n`)
+  await openssl(['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-subj', `/CN=${hostNames[0]}`, '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.csr')])
+  await openssl(['x509', '-req', '-in', join(dir, 'server.csr'), '-CA', ca.caFile, '-CAkey', join(dir, 'ca.key'), '-CAcreateserial', '-days', '2', '-extfile', join(dir, 'ext.cnf'), '-out', join(dir, 'server.crt')])
+  return { dir, caPem: ca.caPem, caFile: ca.caFile, certPem: await readFile(join(dir, 'server.crt'), 'utf8'), keyPem: await readFile(join(dir, 'server.key'), 'utf8') }
 }
 
 /** A CA of its own that signed nothing the server serves: `verify-*` with it must fail. */

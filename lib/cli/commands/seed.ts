@@ -3,7 +3,7 @@ import { EXIT, type CliCommand } from '../types.js'
 import { withDatabase } from './shared.js'
 import { loadFixtures } from '../../fixtures/load.js'
 import { assertMigrated, tableCounts } from '../../fixtures/checks.js'
-import { FIXTURE_TABLES } from '../../fixtures/types.js'
+import { FIXTURE_TABLES } from '../../../fixtures/types.js'
 import { FIXTURE_ERROR_CODES } from '../../fixtures/errors.js'
 
 const WIPE = `TRUNCATE ${FIXTURE_TABLES.join(', ')}`

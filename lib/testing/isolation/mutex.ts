@@ -19,7 +19,7 @@ export class Mutex {
     }
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(timeoutError?.() ?? new CoachDbError('ERR_COACH_DB_LOCK_TIMEOUT', `lock not acquired within ${timeoutMs} ms`)) }, timeoutMs)
+      timer = setTimeout(() => { reject(timeoutError?.() ?? new CoachDbError('ERR_COACH_DB_TEST_TRANSACTION', `The test harness's lock was not acquired within ${timeoutMs} ms.`)) }, timeoutMs)
     })
     try {
       await Promise.race([previous, timeout])

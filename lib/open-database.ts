@@ -1,12 +1,11 @@
 import type { Sequelize } from 'sequelize-typescript'
-import type { ResolvedOptions } from '../options.js'
-import { resolveCredentials } from '../credentials/index.js'
-import { isEmbeddedUrl, startEmbedded } from '../engine/index.js'
-import { createSequelize } from './create-sequelize.js'
-import { connectWithRetry } from './connect.js'
-import { describeTarget, parseConnectionString, type ConnectionTarget } from './target.js'
-import { iamCredentials } from '../credentials/iam.js'
-import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
+import type { ResolvedOptions } from './options.js'
+import { resolveCredentials } from './credentials/index.js'
+import { isEmbeddedUrl } from './engine/url.js'
+import { createSequelize } from './connection/create-sequelize.js'
+import { connectWithRetry } from './connection/connect.js'
+import { describeTarget, parseConnectionString, type ConnectionTarget } from './credentials/target.js'
+import { staticCredentials, type CredentialProvider } from './credentials/provider.js'
 import type { Logger } from './logger.js'
 
 /** A connected Sequelize and how to close everything opened for it. */
@@ -39,13 +38,16 @@ export interface OpenStartup {
 export async function openDatabase (options: ResolvedOptions, log: Logger, startup: OpenStartup = {}): Promise<OpenedDatabase> {
   const { signal, step } = startup
   // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
-  const embedded = isEmbeddedUrl(options.connectionString) ? await startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
+  // The engine and the IAM signer are imported only when used: an app on PostgreSQL with a
+  // password never loads them (cold start, #12).
+  const embedded = isEmbeddedUrl(options.connectionString) ? await (await import('./engine/index.js')).startEmbedded(options.connectionString, log, { statementTimeoutMs: options.statementTimeoutMs }) : undefined
   try {
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
     const resolved = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
     // IAM authentication: the user and endpoint from the URL or secret, a signed token as the password.
-    if (options.iamAuth) resolved.credentials.close()
-    const credentials = options.iamAuth ? { ...resolved, credentials: iamCredentials({ target: resolved.target, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
+    if (options.iamAuth !== false) resolved.credentials.close()
+    const iamModule = options.iamAuth !== false ? await import('./credentials/iam.js') : undefined
+    const credentials = iamModule !== undefined && options.iamAuth !== false ? { ...resolved, credentials: iamModule.iamCredentials({ target: resolved.target, signFor: options.iamAuth, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
@@ -53,7 +55,10 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     let direct: Sequelize | undefined
     let directCredentials: CredentialProvider | undefined
     try {
-      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal)
+      const iam = options.iamAuth
+      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
+        throw iam !== false && iamModule !== undefined ? iamModule.explainIamRefusal(err, credentials.target, iam, options.region) : err
+      })
       const directTarget: { target: ConnectionTarget, credentials: CredentialProvider } | undefined = options.directUrl !== undefined
         ? directFromUrl(options.directUrl)
         : credentials.directTarget !== undefined

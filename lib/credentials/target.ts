@@ -1,6 +1,6 @@
 import { parse } from 'pg-connection-string'
 import { OptionsError } from '../errors.js'
-import { effectiveSslMode } from './tls.js'
+import { effectiveSslMode } from './ssl-mode.js'
 
 /** Where to connect, without the password: safe to log and to put in error messages. */
 export interface ConnectionTarget {

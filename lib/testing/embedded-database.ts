@@ -1,8 +1,8 @@
 import { connect } from 'node:net'
-import { silentLogger } from '../connection/logger.js'
+import { silentLogger } from '../logger.js'
 import { Migrator } from '../migrator/migrator.js'
 import { loadFixtures } from '../fixtures/load.js'
-import { startEmbedded } from './index.js'
+import { startEmbedded } from '../engine/index.js'
 import { withSequelize } from '../connection/with-sequelize.js'
 
 /** What {@link createEmbeddedTestDatabase} returns: the same shape as `createTestDatabase`'s. */
