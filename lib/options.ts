@@ -1,8 +1,7 @@
 import { delimiter } from 'node:path'
 import { Sequelize } from 'sequelize-typescript'
 import { OptionsError } from './errors.js'
-import type { CoachDbOptions, ConnectRetryOptions, IamAuthOptions, PoolOptions } from './types.js'
-import type { MigrationLockMode, MigratorOptions } from './migrator/types.js'
+import type { CoachDbOptions, ConnectRetryOptions, IamAuthOptions, MigrationLockMode, PoolOptions } from './types.js'
 import type { HealthRoutesOptions } from './health.js'
 import type { SessionCleanupOptions } from './session-cleanup.js'
 import {
@@ -133,7 +132,7 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
  * What the migrator takes of the resolved options, under the same names. The plugin shortens
  * `lockTimeout` to fit its start-up budget; everything else passes through as resolved.
  */
-export function migratorOptions (options: ResolvedOptions): Required<Pick<MigratorOptions, 'migrationLock' | 'lockTimeout' | 'acceptEditedMigrations'>> & Pick<MigratorOptions, 'migrationsDir'> {
+export function migratorOptions (options: ResolvedOptions): Pick<ResolvedOptions, 'migrationsDir' | 'migrationLock' | 'lockTimeout' | 'acceptEditedMigrations'> {
   const { migrationsDir, migrationLock, lockTimeout, acceptEditedMigrations } = options
   return { migrationsDir, migrationLock, lockTimeout, acceptEditedMigrations }
 }
