@@ -5,11 +5,11 @@ import type { Sequelize } from 'sequelize-typescript'
 import type { Migrator } from './migrator/migrator.js'
 import type { HealthRoutesOptions } from './types.js'
 import { poolFigures, type PoolFigures } from './connection/sequelize-internals.js'
+import { DEFAULT_HEALTH_TIMEOUT_MS } from './defaults.js'
 
 export type { PoolFigures } from './connection/sequelize-internals.js'
 
-/** Default bound of one `app.db.health()` call, in ms. */
-export const DEFAULT_HEALTH_TIMEOUT_MS = 2_000
+export { DEFAULT_HEALTH_TIMEOUT_MS }
 
 /** Options of `app.db.health()`. */
 export interface HealthCheckOptions {

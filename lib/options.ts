@@ -1,13 +1,22 @@
+import { delimiter } from 'node:path'
 import { Sequelize } from 'sequelize-typescript'
 import { OptionsError } from './errors.js'
-import type { CoachDbOptions, ConnectRetryOptions, IamAuthOptions, PoolOptions } from './types.js'
-import type { MigrationLockMode } from './migrator/types.js'
-import { DEFAULT_LOCK_TIMEOUT } from './migrator/migrator.js'
-import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from './connection/create-sequelize.js'
-import { DEFAULT_HEALTH_TIMEOUT_MS, type HealthRoutesOptions } from './health.js'
-import { DEFAULT_SESSION_CLEANUP, type SessionCleanupOptions } from './session-cleanup.js'
+import type { CoachDbOptions, ConnectRetryOptions, IamAuthOptions, MigrationLockMode, PoolOptions } from './types.js'
+import type { HealthRoutesOptions } from './health.js'
+import type { SessionCleanupOptions } from './session-cleanup.js'
+import {
+  DEFAULT_ACCEPT_EDITED_MIGRATIONS, DEFAULT_CONNECT_RETRY, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_HEALTH_ROUTES_PREFIX,
+  DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_LOCK_TIMEOUT, DEFAULT_MIGRATE, DEFAULT_MIGRATION_LOCK, DEFAULT_POOL,
+  DEFAULT_SECRET_TTL_MS, DEFAULT_SESSION_CLEANUP, DEFAULT_STATEMENT_TIMEOUT_MS, defaultQueryTimeoutMs
+} from './defaults.js'
 
-/** Options after validation and defaults; environment variables already folded in. */
+export { DEFAULT_POOL, DEFAULT_CONNECT_RETRY, DEFAULT_SECRET_TTL_MS }
+
+/**
+ * Options after validation and defaults; environment variables already folded in. The plugin and
+ * the CLI both get theirs from {@link resolveOptions}, and the layers below take these names
+ * unchanged (the migrator's `migrationLock`, `lockTimeout`, `acceptEditedMigrations`, `migrationsDir`).
+ */
 export interface ResolvedOptions {
   connectionString: string | undefined
   connectionStringOrigin: 'connectionString option' | 'DATABASE_URL'
@@ -44,10 +53,6 @@ export interface ResolvedOptions {
   pooler: 'transaction' | 'none' | undefined
 }
 
-export const DEFAULT_POOL: Required<PoolOptions> = { max: 20, min: 0, acquire: 30_000, idle: 10_000 }
-export const DEFAULT_CONNECT_RETRY: Required<ConnectRetryOptions> = { attempts: 5, initialDelayMs: 250, maxDelayMs: 2_000 }
-export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
-
 const KNOWN_KEYS: ReadonlyArray<keyof CoachDbOptions> = [
   'connectionString', 'sequelize', 'secretId', 'region', 'endpoint', 'secretTtlMs',
   'pool', 'migrate', 'connectRetry', 'connectTimeoutMs', 'migrationsDir', 'statementTimeoutMs', 'queryTimeoutMs',
@@ -61,6 +66,12 @@ const LOCK_MODES = ['wait', 'skip', 'fail'] as const
  * Checks every option before anything connects, so a typo fails at `register` with a message
  * that names the option, instead of surfacing later as a confusing driver error. Values are never
  * echoed: a connection string may hold a password.
+ *
+ * The one place where the environment becomes options, for the plugin and the CLI alike (the CLI
+ * passes its flags as options): an option wins over its variable, a variable over the default
+ * (lib/defaults.ts). Variables: DATABASE_URL, DB_SECRET_NAME / DB_SECRET_ARN, AWS_REGION,
+ * AWS_ENDPOINT_URL_SECRETS_MANAGER, DB_MIGRATE, DB_IAM_AUTH, DATABASE_REPLICA_URLS,
+ * DIRECT_DATABASE_URL, DB_POOLER, COACH_DB_MIGRATIONS_DIR, COACH_DB_MIGRATION_LOCK, COACH_DB_LOCK_TIMEOUT.
  */
 export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -87,7 +98,7 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     throw new OptionsError('No database configured. Pass { connectionString: "postgres://user:password@host:5432/db" }, a { secretId } for AWS Secrets Manager, or an existing { sequelize }; or set DATABASE_URL or DB_SECRET_NAME.')
   }
 
-  const statementTimeoutMs = optionalInteger(opts, 'statementTimeoutMs', 0) ?? 0
+  const statementTimeoutMs = optionalInteger(opts, 'statementTimeoutMs', 0) ?? DEFAULT_STATEMENT_TIMEOUT_MS
   return {
     connectionString: connectionString ?? (secret === undefined && sequelize === undefined ? envUrl : undefined),
     connectionStringOrigin: connectionString !== undefined ? 'connectionString option' : 'DATABASE_URL',
@@ -98,15 +109,15 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     endpoint: optionalString(opts, 'endpoint') ?? nonEmpty(env.AWS_ENDPOINT_URL_SECRETS_MANAGER),
     secretTtlMs: optionalInteger(opts, 'secretTtlMs', 0) ?? DEFAULT_SECRET_TTL_MS,
     pool: resolvePool(opts.pool),
-    migrate: optionalBoolean(opts, 'migrate') ?? env.DB_MIGRATE === 'true',
+    migrate: optionalBoolean(opts, 'migrate') ?? (env.DB_MIGRATE === 'true' || DEFAULT_MIGRATE),
     connectRetry: resolveConnectRetry(opts.connectRetry),
-    migrationsDir: resolveMigrationsDir(opts.migrationsDir),
+    migrationsDir: resolveMigrationsDir(opts.migrationsDir) ?? migrationsDirsFromEnv(env),
     statementTimeoutMs,
     queryTimeoutMs: optionalInteger(opts, 'queryTimeoutMs', 0) ?? defaultQueryTimeoutMs(statementTimeoutMs),
     connectTimeoutMs: optionalInteger(opts, 'connectTimeoutMs', 1) ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    migrationLock: resolveMigrationLock(opts.migrationLock),
-    lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? DEFAULT_LOCK_TIMEOUT,
-    acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? false,
+    migrationLock: resolveMigrationLock(opts.migrationLock) ?? migrationLockFromEnv(env) ?? DEFAULT_MIGRATION_LOCK,
+    lockTimeout: optionalInteger(opts, 'lockTimeout', 0) ?? lockTimeoutFromEnv(env) ?? DEFAULT_LOCK_TIMEOUT,
+    acceptEditedMigrations: optionalBoolean(opts, 'acceptEditedMigrations') ?? DEFAULT_ACCEPT_EDITED_MIGRATIONS,
     healthRoutes: resolveHealthRoutes(opts.healthRoutes),
     healthTimeoutMs: optionalInteger(opts, 'healthTimeoutMs', 1) ?? DEFAULT_HEALTH_TIMEOUT_MS,
     sessionCleanup: resolveSessionCleanup(opts.sessionCleanup),
@@ -115,6 +126,15 @@ export function resolveOptions (input: unknown, env: NodeJS.ProcessEnv = process
     directUrl: optionalString(opts, 'directUrl') ?? nonEmpty(env.DIRECT_DATABASE_URL),
     pooler: resolvePooler(opts.pooler ?? nonEmpty(env.DB_POOLER))
   }
+}
+
+/**
+ * What the migrator takes of the resolved options, under the same names. The plugin shortens
+ * `lockTimeout` to fit its start-up budget; everything else passes through as resolved.
+ */
+export function migratorOptions (options: ResolvedOptions): Pick<ResolvedOptions, 'migrationsDir' | 'migrationLock' | 'lockTimeout' | 'acceptEditedMigrations'> {
+  const { migrationsDir, migrationLock, lockTimeout, acceptEditedMigrations } = options
+  return { migrationsDir, migrationLock, lockTimeout, acceptEditedMigrations }
 }
 
 function resolveIamAuth (value: unknown): false | IamAuthOptions {
@@ -163,9 +183,9 @@ function resolveMigrationsDir (value: unknown): string | readonly string[] | und
 
 function resolveHealthRoutes (value: unknown): Required<HealthRoutesOptions> | false {
   if (value === undefined || value === false) return false
-  if (value === true) return { prefix: '/health' }
+  if (value === true) return { prefix: DEFAULT_HEALTH_ROUTES_PREFIX }
   const routes = objectOption(value, 'healthRoutes', ['prefix'], ', true or false')
-  const prefix = optionalString(routes, 'prefix') ?? '/health'
+  const prefix = optionalString(routes, 'prefix') ?? DEFAULT_HEALTH_ROUTES_PREFIX
   if (!prefix.startsWith('/')) throw new OptionsError('Option "healthRoutes.prefix" must start with "/" (e.g. "/health").')
   return { prefix }
 }
@@ -181,10 +201,36 @@ function resolveSessionCleanup (value: unknown): Required<SessionCleanupOptions>
   }
 }
 
-function resolveMigrationLock (value: unknown): MigrationLockMode | false {
-  if (value === undefined) return 'wait'
+function resolveMigrationLock (value: unknown): MigrationLockMode | false | undefined {
+  if (value === undefined) return undefined
   if (value === false || (LOCK_MODES as readonly unknown[]).includes(value)) return value as MigrationLockMode | false
   throw new OptionsError(`Option "migrationLock" must be 'wait', 'skip', 'fail' or false (got ${describe(value)}).`)
+}
+
+/** COACH_DB_MIGRATION_LOCK: wait | skip | fail | off (no lock). */
+function migrationLockFromEnv (env: NodeJS.ProcessEnv): MigrationLockMode | false | undefined {
+  const lock = nonEmpty(env.COACH_DB_MIGRATION_LOCK)
+  if (lock === undefined) return undefined
+  if (lock === 'off') return false
+  if ((LOCK_MODES as readonly string[]).includes(lock)) return lock as MigrationLockMode
+  throw new OptionsError(`COACH_DB_MIGRATION_LOCK must be wait, skip, fail or off (got "${lock}").`)
+}
+
+/** COACH_DB_LOCK_TIMEOUT: the migration lock's longest wait, in ms. */
+function lockTimeoutFromEnv (env: NodeJS.ProcessEnv): number | undefined {
+  const timeout = nonEmpty(env.COACH_DB_LOCK_TIMEOUT)
+  if (timeout === undefined) return undefined
+  if (!/^\d+$/.test(timeout)) throw new OptionsError(`COACH_DB_LOCK_TIMEOUT must be a whole number of milliseconds (got "${timeout}").`)
+  return Number(timeout)
+}
+
+/**
+ * COACH_DB_MIGRATIONS_DIR: one folder, or several separated by `:` (`;` on Windows), e.g. the
+ * package's own and the app's. Unset: the default folders (see lib/migrator/folders.ts).
+ */
+export function migrationsDirsFromEnv (env: NodeJS.ProcessEnv): string[] | undefined {
+  const dirs = env.COACH_DB_MIGRATIONS_DIR?.split(delimiter).filter(dir => dir.trim() !== '')
+  return dirs === undefined || dirs.length === 0 ? undefined : dirs
 }
 
 function pickSecret (option: string | undefined, env: NodeJS.ProcessEnv): { id: string, origin: NonNullable<ResolvedOptions['secretIdOrigin']> } | undefined {

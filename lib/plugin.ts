@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Sequelize } from 'sequelize-typescript'
-import { resolveOptions } from './options.js'
+import { migratorOptions, resolveOptions } from './options.js'
 import { OptionsError } from './errors.js'
 import type { Logger } from './logger.js'
 import { registerVectorTypes } from './connection/vector-types.js'
@@ -40,11 +40,9 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
       }
       // Migrations and their lock go to the primary directly when a direct URL is configured.
       const migrator = new Migrator(opened?.direct ?? sequelize, {
-        migrationsDir: options.migrationsDir,
-        lock: options.migrationLock,
+        ...migratorOptions(options),
         // The lock wait ends shortly after start-up's budget instead of holding a connection on.
         lockTimeout: options.migrate && budget !== undefined ? Math.min(options.lockTimeout, budget + 1_000) : options.lockTimeout,
-        acceptEdited: options.acceptEditedMigrations,
         log: options.migrate ? stepWatchingLogger(log, step) : log
       })
       if (options.migrate) {

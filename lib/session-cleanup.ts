@@ -7,7 +7,7 @@ import type { SessionCleanupOptions } from './types.js'
 
 export type { SessionCleanupOptions }
 
-export const DEFAULT_SESSION_CLEANUP: Required<SessionCleanupOptions> = { intervalMs: 60_000, batchSize: 1_000, maxBatchesPerRun: 1_000 }
+export { DEFAULT_SESSION_CLEANUP } from './defaults.js'
 
 /** The advisory lock the replicas take turns on (transaction-level: works behind PgBouncer too). */
 export const SESSION_CLEANUP_LOCK = 'fastify-coach-db:session-cleanup'

@@ -1,5 +1,6 @@
 import { StartupTimeoutError } from './errors.js'
 import type { Logger } from './logger.js'
+import { FASTIFY_PLUGIN_TIMEOUT_MS } from './defaults.js'
 
 /** What start-up is doing, named in the error when the budget runs out. */
 export type StartupStep = 'reading the secret' | 'connecting to the database' | 'waiting for the migration lock' | 'running migrations' | 'starting'
@@ -10,7 +11,7 @@ export type StartupStep = 'reading the secret' | 'connecting to the database' | 
  * `undefined` when Fastify's timeout is off (0).
  */
 export function startupBudgetMs (pluginTimeout: number | undefined): number | undefined {
-  const timeout = pluginTimeout ?? 10_000
+  const timeout = pluginTimeout ?? FASTIFY_PLUGIN_TIMEOUT_MS
   if (timeout <= 0) return undefined
   return Math.max(1, timeout - Math.max(500, Math.round(timeout * 0.1)))
 }
@@ -34,7 +35,7 @@ export async function withinStartupBudget<T> (
   const expired = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       controller.abort()
-      reject(startupTimeout(current, pluginTimeout ?? 10_000, budget))
+      reject(startupTimeout(current, pluginTimeout ?? FASTIFY_PLUGIN_TIMEOUT_MS, budget))
     }, budget)
   })
   try {

@@ -53,7 +53,7 @@ t.test('while a slow migration holds the lock: wait waits, skip starts, fail fai
   await skipper.ready()
   t.match(skipLogs.text(), /is migrating this database; starting without migrating/, 'skip logs why and starts')
   t.same(await skipper.db.migrator.pending(), ['20261203000000_slow_table'], 'skip did not migrate')
-  t.same(await new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW, lock: 'skip' }).up(), { applied: [], skipped: true }, 'up() says it stood aside')
+  t.same(await new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW, migrationLock: 'skip' }).up(), { applied: [], skipped: true }, 'up() says it stood aside')
 
   const failer = Fastify()
   t.teardown(() => failer.close())
@@ -93,6 +93,22 @@ t.test('a holder killed mid-migration leaves no partial schema, and the next sta
   await app.register(dbPlugin, { connectionString: db.url, migrationsDir: SLOW, migrate: true, lockTimeout: 5_000 })
   await app.ready()
   t.same(await app.db.migrator.pending(), [], 'the next start applied it')
+})
+
+t.test('the lock\'s session killed mid-migration: the migration is not recorded (ERR_COACH_DB_MIGRATION_LOCK_LOST)', server, async t => {
+  const db = await freshDatabase(t, { migrated: false })
+  const holder = new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW })
+  const holding = holder.up().catch((e: unknown) => e)
+  await untilLockHeld(db.url)
+  // Only the lock's own connection: the migration's transaction goes on, then finds the lock gone.
+  const killed = await queryRows(db.url, "SELECT pg_terminate_backend(pid) AS killed FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+  t.same(killed, [{ killed: true }])
+  const err = await holding
+  t.type(err, MigrationError)
+  t.equal((err as MigrationError).code, 'ERR_COACH_DB_MIGRATION_LOCK_LOST')
+  t.match((err as Error).message, /The migration lock was lost/)
+  t.same(await queryRows(db.url, "SELECT to_regclass('public.slow_table') AS t"), [{ t: null }], 'its table was rolled back')
+  t.same(await queryRows(db.url, 'SELECT name FROM schema_migrations'), [], 'no meta row')
 })
 
 t.test('migrationLock: false migrates without the lock; bad values are rejected', server, async t => {

@@ -64,3 +64,10 @@ t.test('a custom meta table name is honoured', async t => {
   t.same(rows.map(r => r.name), ['20261204000000_create_notes', '20261204000100_notes_body_index_concurrently'])
   await migrator.down({ to: 0 })
 })
+
+t.test('the Migrator takes the plugin\'s option names; the old names are refused, not ignored', async t => {
+  t.throws(() => new Migrator(sequelize, { lock: false } as never), { code: 'ERR_COACH_DB_OPTIONS', message: 'Migrator option "lock" is now "migrationLock", the plugin\'s name for it.' })
+  t.throws(() => new Migrator(sequelize, { acceptEdited: true } as never), { code: 'ERR_COACH_DB_OPTIONS', message: /"acceptEdited" is now "acceptEditedMigrations"/ })
+  const migrator = new Migrator(sequelize, { migrationLock: false, acceptEditedMigrations: true })
+  t.same(await migrator.up(), { applied: [], skipped: false })
+})

@@ -57,7 +57,7 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
     out: io.out,
     err: io.err,
     env: io.env,
-    openDatabase: async (migratorOptions) => await openCliDatabase(io.env, migratorOptions)
+    openDatabase: async (flags) => await openCliDatabase(io.env, flags)
   }
   try {
     return await command.run(ctx)

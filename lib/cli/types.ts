@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from 'node:util'
 import type { Sequelize } from 'sequelize-typescript'
 import type { Migrator } from '../migrator/migrator.js'
-import type { MigratorOptions } from '../migrator/types.js'
+import type { CoachDbOptions } from '../types.js'
 
 /** An open connection for one CLI command; `close` ends it (and an embedded engine). */
 export interface CliDatabase {
@@ -17,8 +17,11 @@ export interface CliContext {
   out: (line: string) => void
   err: (line: string) => void
   env: NodeJS.ProcessEnv
-  /** Connects with the same credential sources as the plugin (DATABASE_URL, DB_SECRET_NAME, …). */
-  openDatabase: (migratorOptions?: Partial<MigratorOptions>) => Promise<CliDatabase>
+  /**
+   * Connects with the options the plugin would resolve from this environment (DATABASE_URL,
+   * DB_SECRET_NAME, COACH_DB_MIGRATION_LOCK, …); `flags` are a command's flags as plugin options.
+   */
+  openDatabase: (flags?: CoachDbOptions) => Promise<CliDatabase>
 }
 
 /** One `coach-db <name>` command. `run` resolves to the process exit code. */

@@ -11,9 +11,9 @@ import { staticCredentials, type CredentialProvider } from '../credentials/provi
 import { createPgDriver, driverOpener, registerConnectionOpener, registerReplicaOpeners } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
 import { tlsOptionsFor } from './tls.js'
+import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from '../defaults.js'
 
-/** Default longest wait for one connection attempt, in ms. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
+export { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs }
 
 /** pg's `ssl` setting for a target: see tls.ts for how each sslmode is checked. */
 function tlsOptions (target: ConnectionTarget): ConnectionOptions | false {
@@ -143,14 +143,4 @@ export function createSequelize (options: CreateSequelizeOptions): Sequelize {
     })))
   }
   return sequelize
-}
-
-/**
- * The client-side query bound when none is given: the server's `statement_timeout` plus 5 s, so
- * PostgreSQL cancels a slow query first (a clean 57014) and the client bound only fires when the
- * server is not answering at all. With no statement timeout there is no client bound either
- * (migrations and reports may legitimately run long); keepalive still finds a vanished host.
- */
-export function defaultQueryTimeoutMs (statementTimeoutMs: number): number {
-  return statementTimeoutMs > 0 ? statementTimeoutMs + 5_000 : 0
 }

@@ -5,6 +5,7 @@ import type { PGliteHandle } from './pglite-handle.js'
 import { parseEmbeddedUrl } from './url.js'
 import { WireServer, type WireServerStats } from './wire-server.js'
 import { EmbeddedEngineError } from './errors.js'
+import { DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS } from '../defaults.js'
 
 export { EmbeddedEngineError, type EmbeddedErrorCode } from './errors.js'
 export { isEmbeddedUrl, parseEmbeddedUrl, type EmbeddedTarget } from './url.js'
@@ -64,7 +65,7 @@ export interface StartEmbeddedOptions {
 }
 
 /** Default of {@link StartEmbeddedOptions.idleInTransactionWaitMs}. */
-export const DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS = 5_000
+export { DEFAULT_IDLE_IN_TRANSACTION_WAIT_MS }
 
 /**
  * Starts the embedded engine for a `pglite://` URL: PGlite with pgvector, in memory or in a

@@ -137,29 +137,6 @@ export function errorResponse (severity: 'ERROR' | 'FATAL', sqlState: string, me
   return typed(0x45, fields) // 'E'
 }
 
-const PING = /^\s*select\s+1\s*;?\s*$/i
-
-/** Whether a message is the liveness ping `SELECT 1` sent as a simple query. */
-export function isPing (message: FrontendMessage): boolean {
-  if (message.type !== MSG.query) return false
-  return PING.test(message.bytes.subarray(5, message.bytes.length - 1).toString('utf8'))
-}
-
-/** What PostgreSQL answers to `SELECT 1`, ending idle: RowDescription, DataRow, CommandComplete, ReadyForQuery. */
-export function pingAnswer (): Buffer {
-  const column = Buffer.alloc(18)
-  column.writeInt32BE(0, 0) // table oid
-  column.writeInt16BE(0, 4) // column number
-  column.writeInt32BE(23, 6) // int4
-  column.writeInt16BE(4, 10) // type length
-  column.writeInt32BE(-1, 12) // type modifier
-  column.writeInt16BE(0, 16) // text format
-  const description = typed(0x54, Buffer.concat([int16(1), cstring('?column?'), column])) // 'T'
-  const row = typed(0x44, Buffer.concat([int16(1), int32(1), Buffer.from('1')])) // 'D'
-  const complete = typed(0x43, cstring('SELECT 1')) // 'C'
-  return Buffer.concat([description, row, complete, readyForQuery('I')])
-}
-
 function typed (type: number, body: Buffer): Buffer {
   const head = Buffer.alloc(5)
   head[0] = type
@@ -173,16 +150,4 @@ function field (code: string, value: string): Buffer {
 
 function cstring (value: string): Buffer {
   return Buffer.concat([Buffer.from(value, 'utf8'), Buffer.from([0])])
-}
-
-function int16 (n: number): Buffer {
-  const b = Buffer.alloc(2)
-  b.writeInt16BE(n)
-  return b
-}
-
-function int32 (n: number): Buffer {
-  const b = Buffer.alloc(4)
-  b.writeInt32BE(n)
-  return b
 }

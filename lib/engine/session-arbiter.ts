@@ -1,7 +1,7 @@
 import type { PGliteHandle } from './pglite-handle.js'
 import type { Logger } from '../logger.js'
 import {
-  BackendTracker, MSG, errorResponse, isPing, pingAnswer, queryMessage, readyForQuery, syncMessage,
+  BackendTracker, MSG, errorResponse, queryMessage, readyForQuery, syncMessage,
   type FrontendMessage, type TransactionStatus
 } from './protocol.js'
 
@@ -50,11 +50,11 @@ export const WAIT_FAILURE_CODE = 'ERR_COACH_DB_EMBEDDED_SESSION_BUSY'
  * connections never interleave inside a transaction or an extended-protocol exchange. Everyone
  * else waits in arrival order.
  *
- * Two waits would otherwise hang forever, so they are handled here:
- * - `SELECT 1` pings (the migrator's lock check, pool health checks) are answered by the layer
- *   while another connection holds the session: the answer is a constant, reading nothing.
- * - a connection waiting longer than `idleInTransactionWaitMs` while the owner sits idle in its
- *   transaction gets our error (55P03, ERR_COACH_DB_EMBEDDED_SESSION_BUSY) instead of waiting forever.
+ * Every statement reaches PGlite: the arbiter answers nothing itself, so a health check's
+ * `SELECT 1` is a real round trip that waits its turn like any other statement. The one wait that
+ * would otherwise hang forever, a connection waiting while the owner sits idle in its transaction
+ * (code inside a transaction awaiting a query that does not use it), ends after
+ * `idleInTransactionWaitMs` with our error (55P03, ERR_COACH_DB_EMBEDDED_SESSION_BUSY).
  */
 export class SessionArbiter {
   private owner: ArbiterClient | undefined
@@ -73,10 +73,6 @@ export class SessionArbiter {
   receive (client: ArbiterClient, message: FrontendMessage): void {
     if (client.discarding) {
       this.discard(client, message)
-      return
-    }
-    if (this.owner !== undefined && this.owner !== client && client.inbox.length === 0 && !client.inUnit && isPing(message)) {
-      client.write(pingAnswer())
       return
     }
     client.inbox.push(message)

@@ -5,16 +5,23 @@ import { MigrationError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { connectionOpenerOf, driverOpener, type ConnectionOpener, type DedicatedConnection } from '../connection/pg-driver.js'
 import type { MigrationLockMode } from './types.js'
+import { LOCK_POLL_MS } from '../defaults.js'
 
-/** How {@link MigrationLock.acquire} behaves. */
+/** How {@link MigrationLock.acquire} behaves: the plugin's option names, resolved. */
 export interface MigrationLockOptions {
-  /** `wait` (default) up to `timeoutMs`; `skip` the run; `fail` at once. */
-  mode: MigrationLockMode
+  /** `wait` up to `lockTimeout`; `skip` the run; `fail` at once. */
+  migrationLock: MigrationLockMode
   /** Longest wait in `wait` mode, in ms. */
-  timeoutMs: number
+  lockTimeout: number
   /** How often a waiting process tries again, in ms. */
   pollMs?: number
 }
+
+/**
+ * Runs one read on the connection of the migration being recorded (inside its transaction when it
+ * has one): how {@link MigrationLock.assertHeld} checks the lock without using the lock's own connection.
+ */
+export type LockCheckQuery = (sql: string, bind: unknown[]) => Promise<Array<Record<string, unknown>>>
 
 /**
  * How the lock's connection opens: through the same seam as the pool's connections (login per
@@ -36,6 +43,9 @@ export function lockConnectionOpener (sequelize: Sequelize): ConnectionOpener {
  * a transaction-mode pooler (PgBouncer `pool_mode=transaction`) turn the lock off.
  */
 export class MigrationLock {
+  /** The PostgreSQL backend pid of the lock's session, once the lock is taken. */
+  private holder: number | undefined
+
   private constructor (
     private readonly connection: DedicatedConnection,
     private readonly key: string,
@@ -69,12 +79,24 @@ export class MigrationLock {
     }
   }
 
-  /** Throws when the lock's session has gone (killed, network), so a migration commits only under the lock. */
-  async assertHeld (): Promise<void> {
-    try {
-      await this.connection.query('SELECT 1')
-    } catch (err) {
-      throw new MigrationError('(lock)', 'The migration lock was lost (its database session ended). Nothing more was applied; run the migrations again.', { cause: err, code: 'ERR_COACH_DB_MIGRATION_LOCK_LOST' })
+  /**
+   * Throws when the lock's session no longer holds the lock (killed, network), so a migration
+   * commits only under the lock. The check reads `pg_locks` through `query`, on the migration's
+   * own connection and transaction, not on the lock's connection: on the embedded engine every
+   * connection shares PGlite's one session, which the migration's open transaction holds, so a
+   * statement on the lock's connection would wait for the very transaction that waits for it.
+   * Asking the server whether the lock's backend still holds the lock is the same check on both
+   * engines, and a stronger one than a round trip on the lock's connection.
+   */
+  async assertHeld (query: LockCheckQuery): Promise<void> {
+    const rows = await query(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND pid = $2
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND ((classid::bigint << 32) | objid::bigint) = hashtext($1)::bigint`,
+      [this.key, this.holder]
+    )
+    if (rows.length === 0) {
+      throw new MigrationError('(lock)', 'The migration lock was lost (its database session ended). Nothing more was applied; run the migrations again.', { code: 'ERR_COACH_DB_MIGRATION_LOCK_LOST' })
     }
   }
 
@@ -89,28 +111,29 @@ export class MigrationLock {
   }
 
   private async tryUntil (options: MigrationLockOptions): Promise<boolean> {
-    const deadline = Date.now() + options.timeoutMs
+    const deadline = Date.now() + options.lockTimeout
     let logged = false
     for (;;) {
-      const { rows } = await this.connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.key])
+      const { rows } = await this.connection.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked, pg_backend_pid() AS pid', [this.key])
       if (rows[0]?.locked === true) {
+        this.holder = rows[0].pid as number
         if (logged) this.log.info('migration lock acquired after waiting; migrating')
         return true
       }
       const holder = await this.holderPid()
-      if (options.mode === 'skip') {
+      if (options.migrationLock === 'skip') {
         this.log.warn({ holderPid: holder }, `another process (pid ${holder ?? '?'}) is migrating this database; starting without migrating (migrationLock: 'skip')`)
         return false
       }
-      if (options.mode === 'fail' || Date.now() >= deadline) {
-        const why = options.mode === 'fail' ? "migrationLock is 'fail'" : `waited ${options.timeoutMs} ms (lockTimeout)`
+      if (options.migrationLock === 'fail' || Date.now() >= deadline) {
+        const why = options.migrationLock === 'fail' ? "migrationLock is 'fail'" : `waited ${options.lockTimeout} ms (lockTimeout)`
         throw new MigrationError('(lock)', `Another process (PostgreSQL backend pid ${holder ?? '?'}) holds the migration lock and ${why}. Wait for it to finish, or stop it if it is stuck, then start again.`, { code: 'ERR_COACH_DB_MIGRATION_LOCKED' })
       }
       if (!logged) {
         this.log.info({ holderPid: holder }, `waiting for the migration lock held by PostgreSQL backend pid ${holder ?? '?'}`)
         logged = true
       }
-      await sleep(Math.min(options.pollMs ?? 100, Math.max(0, deadline - Date.now())))
+      await sleep(Math.min(options.pollMs ?? LOCK_POLL_MS, Math.max(0, deadline - Date.now())))
     }
   }
 

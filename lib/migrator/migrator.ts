@@ -1,21 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { pathToFileURL } from 'node:url'
-import type { Transaction } from 'sequelize'
+import { QueryTypes, type Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import { MigrationError, OptionsError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { discoverMigrations } from './discover.js'
 import { defaultMigrationFolders } from './folders.js'
 import { SchemaMigrationsStorage } from './storage.js'
-import { MigrationLock } from './lock.js'
+import { MigrationLock, type LockCheckQuery } from './lock.js'
 import { migrationChecksum } from './checksum.js'
 import { captureSql } from './capture-sql.js'
+import { DEFAULT_ACCEPT_EDITED_MIGRATIONS, DEFAULT_LOCK_TIMEOUT, DEFAULT_META_TABLE, DEFAULT_MIGRATION_LOCK } from '../defaults.js'
 import type { AppliedMigration, MigrationContext, MigrationFile, MigrationLockMode, MigrationModule, MigrationStatus, MigratorOptions, PlannedMigration } from './types.js'
 
-/** Default name of the meta table. */
-export const DEFAULT_META_TABLE = 'schema_migrations'
-/** Default longest wait for the migration lock, in ms. */
-export const DEFAULT_LOCK_TIMEOUT = 120_000
+export { DEFAULT_META_TABLE, DEFAULT_LOCK_TIMEOUT }
 
 /** What `down` reverts: one step (default), `step` steps, or everything after `to` (`0` = all). */
 export interface DownOptions {
@@ -35,8 +33,8 @@ export interface UpResult {
  * {@link Migrator.acquireLock} is the one place that takes it.
  */
 interface HeldLock {
-  /** Throws when the lock's session has gone, so a migration commits only under the lock. */
-  assertHeld: () => Promise<void>
+  /** Throws when the lock's session has gone, so a migration commits only under the lock; reads through `query`. */
+  assertHeld: (query: LockCheckQuery) => Promise<void>
   /** Frees the lock; never throws. */
   release: () => Promise<void>
 }
@@ -53,18 +51,20 @@ export class Migrator {
   private readonly migrationsDir: string | readonly string[] | undefined
   private folderList: Promise<readonly string[]> | undefined
   private readonly log: Logger
-  private readonly lockMode: MigrationLockMode | false
+  private readonly migrationLock: MigrationLockMode | false
   private readonly lockTimeout: number
-  private readonly acceptEdited: boolean
+  private readonly acceptEditedMigrations: boolean
   private lock: HeldLock | undefined
 
   constructor (sequelize: Sequelize, options: MigratorOptions & { log?: Logger } = {}) {
     this.sequelize = sequelize
     this.migrationsDir = options.migrationsDir
     this.log = options.log ?? silentLogger()
-    this.lockMode = options.lock ?? 'wait'
+    refuseOldNames(options)
+    // The plugin and the CLI pass resolved options; these fill in for a Migrator built directly.
+    this.migrationLock = options.migrationLock ?? DEFAULT_MIGRATION_LOCK
     this.lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT
-    this.acceptEdited = options.acceptEdited ?? false
+    this.acceptEditedMigrations = options.acceptEditedMigrations ?? DEFAULT_ACCEPT_EDITED_MIGRATIONS
     this.storage = new SchemaMigrationsStorage(sequelize, options.tableName ?? DEFAULT_META_TABLE)
   }
 
@@ -75,7 +75,7 @@ export class Migrator {
 
   /**
    * Applies pending migrations (all, or up to and including `to`) under the migration lock.
-   * Refuses when an applied migration's file was edited, unless `acceptEdited`. In lock mode
+   * Refuses when an applied migration's file was edited, unless `acceptEditedMigrations`. In lock mode
    * `skip`, returns `{ applied: [], skipped: true }` when another process is migrating.
    */
   async up (options: { to?: string } = {}): Promise<UpResult> {
@@ -89,7 +89,7 @@ export class Migrator {
     // settles that without the lock's extra connection. Nothing pending can't become pending
     // behind our back, so skipping the lock here is safe.
     const before = await this.storage.rowsIfExists()
-    if (before !== undefined && pendingAmong(before, files).length === 0 && (this.acceptEdited || (await editedAmong(before, files, checksums)).length === 0)) {
+    if (before !== undefined && pendingAmong(before, files).length === 0 && (this.acceptEditedMigrations || (await editedAmong(before, files, checksums)).length === 0)) {
       this.log.info({ applied: [] }, 'database schema is up to date')
       return { applied: [], skipped: false }
     }
@@ -217,11 +217,11 @@ export class Migrator {
 
   // Runs fn under the advisory lock (unless the lock is off). Resolves to undefined when skipped.
   private async locked<T> (fn: () => Promise<T>): Promise<T | undefined> {
-    if (this.lockMode === false) {
+    if (this.migrationLock === false) {
       await this.storage.ensureTable()
       return await fn()
     }
-    const lock = await this.acquireLock(this.lockMode)
+    const lock = await this.acquireLock(this.migrationLock)
     if (lock === undefined) return undefined
     this.lock = lock
     try {
@@ -234,15 +234,15 @@ export class Migrator {
   }
 
   // The one call into lib/migrator/lock.ts.
-  private async acquireLock (mode: MigrationLockMode): Promise<HeldLock | undefined> {
-    return await MigrationLock.acquire(this.sequelize, this.storage.tableName, { mode, timeoutMs: this.lockTimeout }, this.log)
+  private async acquireLock (migrationLock: MigrationLockMode): Promise<HeldLock | undefined> {
+    return await MigrationLock.acquire(this.sequelize, this.storage.tableName, { migrationLock, lockTimeout: this.lockTimeout }, this.log)
   }
 
   private async refuseEdited (rows: AppliedMigration[], files: MigrationFile[], checksums: Checksums): Promise<void> {
     const edited = await editedAmong(rows, files, checksums)
     if (edited.length === 0) return
     const names = edited.join(', ')
-    if (this.acceptEdited) {
+    if (this.acceptEditedMigrations) {
       this.log.warn({ edited }, `applied migration file(s) changed since they ran: ${names} (accepted by acceptEditedMigrations)`)
       return
     }
@@ -262,8 +262,9 @@ export class Migrator {
         throw toMigrationError(file.name, direction, err, transaction !== undefined)
       }
       // Commit only while the lock is still ours: a replica whose lock session died must not
-      // record a migration another replica may be running now.
-      await this.lock?.assertHeld()
+      // record a migration another replica may be running now. Checked inside the migration's
+      // transaction (see MigrationLock.assertHeld for why not on the lock's connection).
+      await this.lock?.assertHeld(async (sql, bind) => await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.SELECT }))
       if (direction === 'up') {
         const checksum = await (checksums ?? checksumsOf([file]))(file)
         await this.storage.record({ name: file.name, durationMs: Math.round(performance.now() - started), checksum }, transaction)
@@ -287,6 +288,15 @@ export class Migrator {
       transaction,
       query: async (sql, options = {}) => await this.sequelize.query(sql, { ...options, transaction })
     }
+  }
+}
+
+// Before the Migrator took the plugin's option names it called two of them `lock` and
+// `acceptEdited`; a script still passing those would silently get the defaults.
+function refuseOldNames (options: object): void {
+  const renamed: Record<string, string> = { lock: 'migrationLock', acceptEdited: 'acceptEditedMigrations' }
+  for (const [old, name] of Object.entries(renamed)) {
+    if (old in options) throw new OptionsError(`Migrator option "${old}" is now "${name}", the plugin's name for it.`)
   }
 }
 

@@ -68,7 +68,10 @@ export type PlannedMigration =
 
 export type { MigrationLockMode }
 
-/** Options for {@link Migrator}. */
+/**
+ * Options for {@link Migrator}: the plugin's option names, so the plugin and the CLI pass their
+ * resolved options through unchanged. Defaults: lib/defaults.ts.
+ */
 export interface MigratorOptions {
   /**
    * Folder of migration files, or several merged in name order, e.g. the package's own and an
@@ -83,9 +86,9 @@ export interface MigratorOptions {
    * (default), `skip` (return without migrating), `fail`, or `false` for no lock (e.g. behind a
    * transaction-mode pooler, which cannot hold a session lock).
    */
-  lock?: MigrationLockMode | false
+  migrationLock?: MigrationLockMode | false
   /** Longest wait for the lock in `wait` mode, in ms. Default 120000. */
   lockTimeout?: number
   /** Run even when an applied migration's file has changed since it ran. Default `false`. */
-  acceptEdited?: boolean
+  acceptEditedMigrations?: boolean
 }

@@ -8,9 +8,10 @@ import { loadFixtures } from '../fixtures/load.js'
 import { resolveAllRows } from '../fixtures/rows.js'
 import { createEmbeddedTestDatabase, testEngine } from './embedded-database.js'
 import { withSequelize } from '../connection/with-sequelize.js'
+import { DEFAULT_TEST_ADMIN_URL } from '../defaults.js'
 
 /** The server tests use when nothing else is said: this machine's PostgreSQL, user postgres. */
-export const DEFAULT_TEST_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
+export { DEFAULT_TEST_ADMIN_URL }
 
 /** A throwaway database for one test file. */
 export interface TestDatabase {

@@ -83,14 +83,17 @@ t.test('awaiting an outside query inside a transaction fails with our own error,
   t.same(rows.map(r => r.id), [20, 21])
 })
 
-t.test('SELECT 1 pings are answered while another connection holds a transaction', async t => {
+t.test('the engine answers nothing itself: SELECT 1 waits for another connection\'s transaction like any statement', async t => {
   const a = await pool.connect()
   const b = await pool.connect()
   t.teardown(() => { a.release(); b.release() })
+  const order: string[] = []
   await a.query('BEGIN')
-  const { rows } = await b.query('SELECT 1')
-  t.same(rows, [{ '?column?': 1 }])
-  await a.query('COMMIT')
+  const ping = b.query('SELECT 1').then(({ rows }) => { order.push('SELECT 1'); return rows })
+  await a.query("INSERT INTO items VALUES (40, 'before the ping')")
+  await a.query('COMMIT').then(() => { order.push('COMMIT') })
+  t.same(await ping, [{ '?column?': 1 }])
+  t.same(order, ['COMMIT', 'SELECT 1'], 'PGlite ran it after the transaction ended')
 })
 
 t.test('a connection that drops inside a transaction is rolled back; the others go on', async t => {

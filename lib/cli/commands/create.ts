@@ -1,7 +1,7 @@
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { delimiter, dirname, join, relative, resolve } from 'node:path'
 import { EXIT, type CliCommand } from '../types.js'
-import { migrationsDirsFromEnv } from '../database.js'
+import { migrationsDirsFromEnv } from '../../options.js'
 import { DEFAULT_MIGRATIONS_DIR } from '../../migrator/discover.js'
 import { defaultMigrationFolders, nearestPackageJson, PACKAGE_JSON_FIELD, type MigrationFolders } from '../../migrator/folders.js'
 import { autogenerateFile } from './create-autogenerate.js'

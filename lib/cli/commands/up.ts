@@ -1,5 +1,6 @@
 import { EXIT, type CliCommand } from '../types.js'
 import { withDatabase } from './shared.js'
+import { DEFAULT_LOCK_TIMEOUT } from '../../defaults.js'
 
 export const up: CliCommand = {
   name: 'up',
@@ -11,7 +12,7 @@ export const up: CliCommand = {
     '  --json            print {"applied": [names], "skipped": false} instead of text',
     '',
     'Waits for another process that is migrating (COACH_DB_MIGRATION_LOCK=wait|skip|fail|off,',
-    'COACH_DB_LOCK_TIMEOUT in ms, default 120000).'
+    `COACH_DB_LOCK_TIMEOUT in ms, default ${DEFAULT_LOCK_TIMEOUT}).`
   ].join('\n'),
   options: { to: { type: 'string' }, 'accept-edited': { type: 'boolean' }, json: { type: 'boolean' } },
   run: async (ctx) => await withDatabase(ctx, async ({ migrator }) => {
@@ -24,5 +25,5 @@ export const up: CliCommand = {
     else if (applied.length === 0) ctx.out('Nothing to apply: the database is up to date.')
     for (const name of applied) ctx.out(`applied  ${name}`)
     return EXIT.OK
-  }, { acceptEdited: ctx.values['accept-edited'] === true })
+  }, ctx.values['accept-edited'] === true ? { acceptEditedMigrations: true } : {})
 }

@@ -2,6 +2,7 @@ import type { Sequelize } from 'sequelize-typescript'
 import { CoachDbError } from '../../errors.js'
 import { sequelizeOf, type FixtureTarget } from '../../fixtures/target.js'
 import { Mutex } from './mutex.js'
+import { DEFAULT_TEST_TRANSACTION_WAIT_MS } from '../../defaults.js'
 import { PinnedConnection, type PgConnection } from './pinned-connection.js'
 import { createLease, type Lease } from './leases.js'
 
@@ -57,7 +58,7 @@ export async function beginTestTransaction (db: FixtureTarget, options: BeginTes
   }
   const pin: Pin = { pinned, depth: 1 }
   pins.set(sequelize, pin)
-  const restore = pinPool(manager, pinned, options.transactionWaitMs ?? 5_000)
+  const restore = pinPool(manager, pinned, options.transactionWaitMs ?? DEFAULT_TEST_TRANSACTION_WAIT_MS)
   let done = false
   return {
     depth: 1,
