@@ -62,7 +62,7 @@ async function buildServer (url: string): Promise<{ app: FastifyInstance, port: 
 
 interface Run { rps: number, p50: number, p99: number, cpuMsPerRequest: number }
 
-async function throughput (port: number, prefix: string, ids: string[], duration: number): Promise<Run> {
+async function throughput (port: number, prefix: string, ids: string[], length: { duration: number } | { amount: number }): Promise<Run> {
   let next = 0
   // CPU time of this process (server and load generator alike) per request: unlike req/s it does
   // not move with what the other tenants of a shared machine are doing.
@@ -70,7 +70,7 @@ async function throughput (port: number, prefix: string, ids: string[], duration
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: 10,
-    duration,
+    ...length,
     requests: [{
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -87,19 +87,20 @@ async function throughput (port: number, prefix: string, ids: string[], duration
  * Throughput of "post a message" (10 connections), the models route against raw pg, interleaved
  * over `rounds` so drift on the machine hits both alike. Uses its own conversations in `url`.
  */
-export async function benchWrites (url: string, options: { rounds?: number, duration?: number, warmup?: number } = {}): Promise<Figure[]> {
+export async function benchWrites (url: string, options: { rounds?: number, duration?: number, /** Requests per path before measuring. */ warmup?: number } = {}): Promise<Figure[]> {
   await generateDataset(url, { users: 100, conversations: CONVERSATIONS, messages: 0 })
   const ids = await conversationIds(url, CONVERSATIONS)
   const { app, port } = await buildServer(url)
   const runs = { models: [] as number[], pg: [] as number[], modelsP50: [] as number[], pgP50: [] as number[], modelsCpu: [] as number[], pgCpu: [] as number[] }
   try {
-    // Warm both paths and the pools. Sequelize's path is long: after one second of it the first
-    // round still ran at half its steady speed (JIT), so each path gets three.
-    await throughput(port, '/pg', ids, options.warmup ?? 3)
-    await throughput(port, '/conversations', ids, options.warmup ?? 3)
+    // Warm both paths and the pools. Sequelize's path is long: after one second of it (about 100
+    // requests on the loaded machine) the next round still cost twice the CPU per request of the
+    // later ones (JIT), so the warm-up is a number of requests, not seconds.
+    await throughput(port, '/pg', ids, { amount: options.warmup ?? 1_000 })
+    await throughput(port, '/conversations', ids, { amount: options.warmup ?? 1_000 })
     for (let round = 0; round < (options.rounds ?? 3); round++) {
-      const raw = await throughput(port, '/pg', ids, options.duration ?? 4)
-      const models = await throughput(port, '/conversations', ids, options.duration ?? 4)
+      const raw = await throughput(port, '/pg', ids, { duration: options.duration ?? 4 })
+      const models = await throughput(port, '/conversations', ids, { duration: options.duration ?? 4 })
       runs.pg.push(raw.rps)
       runs.models.push(models.rps)
       runs.pgP50.push(raw.p50)
