@@ -2,6 +2,7 @@ import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks'
 import { Sequelize as BaseSequelize, type Transaction, type TransactionOptions } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import { CoachDbError } from './errors.js'
+import { installedClsNamespace } from './connection/sequelize-internals.js'
 
 /**
  * One async context's transactions: Sequelize's managed `sequelize.transaction(cb)` and our
@@ -71,7 +72,7 @@ function isTransaction (value: unknown): value is OwnedTransaction {
  * which one Sequelize asks.
  */
 export function installTransactionNamespace (): void {
-  const current = (BaseSequelize as unknown as { _cls?: unknown })._cls
+  const current = installedClsNamespace()
   if (current === transactionNamespace) return
   if (current !== undefined && current !== null) {
     throw new CoachDbError('ERR_COACH_DB_CLS_IN_USE', 'Request transactions need fastify-coach-db\'s own CLS namespace, but Sequelize.useCLS() was already called with another one (cls-hooked?). Remove that call: the plugin\'s namespace is built on AsyncLocalStorage and joins model calls to the request transaction by itself.')

@@ -181,6 +181,11 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       const inner = this.#inner
       const last = args[args.length - 1]
       const callback = typeof last === 'function' ? last as Callback : undefined
+      // Nothing to bound or re-run (Sequelize's usual call: callback given, no query timeout, a
+      // primary connection): pg's own callback form, with no promise in between.
+      if (callback !== undefined && inner !== undefined && settings.queryTimeoutMs <= 0 && replicas === undefined) {
+        return (inner.query as (...a: unknown[]) => unknown).apply(inner, args)
+      }
       const queryArgs = callback === undefined ? args : args.slice(0, -1)
       let run = inner === undefined
         ? Promise.reject(new Error('Client was not connected'))

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { BaseError, ConnectionAcquireTimeoutError, ConnectionError as SequelizeConnectionError } from 'sequelize'
+import { BaseError, ConnectionAcquireTimeoutError, Sequelize as BaseSequelize, ConnectionError as SequelizeConnectionError } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import { CoachDbError, ConnectionError } from '../errors.js'
 import type { PoolOptions } from '../types.js'
@@ -7,15 +7,22 @@ import type { ConnectionTarget } from '../credentials/target.js'
 import { PoolExhaustedError } from './pool-errors.js'
 
 // Every use of Sequelize's private surface lives in this file. How connections open is public
-// (`dialectModule`, see pg-driver.ts); what is left is turning the pool's acquire failures into
-// our errors, which Sequelize offers no hook for.
+// (`dialectModule`, see pg-driver.ts); what is left: turning the pool's acquire failures into our
+// errors, reading the pool's figures, pinning the pool to one connection for test isolation
+// (lib/testing/isolation), and reading which CLS namespace Sequelize uses (transaction-scope.ts).
+// Sequelize offers no public hook for any of them.
 
 /** Sequelize majors whose private surface below was checked. */
 const SUPPORTED_MAJOR = 6
 
 interface ConnectionManagerInternals {
   getConnection: (options?: unknown) => Promise<unknown>
+  releaseConnection: (connection: unknown) => unknown
+  destroyConnection: (connection: unknown) => Promise<unknown>
 }
+
+/** The connection manager methods this file calls or replaces, checked at start-up. */
+const MANAGER_METHODS = ['getConnection', 'releaseConnection', 'destroyConnection'] as const
 
 /** The installed Sequelize's version, e.g. `6.37.8`. */
 export function sequelizeVersion (): string {
@@ -30,7 +37,8 @@ export function sequelizeVersion (): string {
 export function checkSequelizeInternals (sequelize: Sequelize, version = sequelizeVersion()): void {
   const manager = (sequelize as unknown as { connectionManager?: Partial<ConnectionManagerInternals> }).connectionManager
   const major = Number(version.split('.')[0])
-  const missing = typeof manager?.getConnection !== 'function' ? 'connectionManager.getConnection' : undefined
+  const method = MANAGER_METHODS.find(name => typeof manager?.[name] !== 'function')
+  const missing = method !== undefined ? `connectionManager.${method}` : undefined
   if (major !== SUPPORTED_MAJOR || missing !== undefined) {
     throw new CoachDbError('ERR_COACH_DB_SEQUELIZE_VERSION', `fastify-coach-db supports Sequelize ${SUPPORTED_MAJOR}.x, but Sequelize ${version} is installed${missing !== undefined ? ` and has no ${missing}` : ''}. Install sequelize@${SUPPORTED_MAJOR} (npm install sequelize@${SUPPORTED_MAJOR}).`)
   }
@@ -107,4 +115,66 @@ export function poolFigures (sequelize: Sequelize): PoolFigures {
   const pools = pool.read !== undefined && pool.write !== undefined ? [pool.read, pool.write] : [pool]
   const sum = (pick: (p: SequelizePool) => number): number => pools.reduce((total, p) => total + pick(p), 0)
   return { max: sum(p => p.maxSize), size: sum(p => p.size), inUse: sum(p => p.using), available: sum(p => p.available), waiting: sum(p => p.waiting) }
+}
+
+/** What a test connection stands in for: Sequelize's pool, while a test transaction is open. */
+export interface PoolStandIn<C> {
+  /** Hands out a connection; `uuid` is set when Sequelize opens a transaction on it. */
+  getConnection: (options?: { uuid?: string, type?: string }) => Promise<C>
+  releaseConnection: (connection: C) => void
+  destroyConnection: (connection: C) => Promise<void>
+}
+
+/**
+ * A connection from `sequelize`'s pool, outside any transaction, for code that must hold one
+ * (a test transaction): give it back with {@link releasePoolConnection}, or
+ * {@link destroyPoolConnection} when it is broken.
+ */
+export async function takePoolConnection<C> (sequelize: Sequelize): Promise<C> {
+  return await managerOf(sequelize).getConnection({}) as C
+}
+
+/** Returns a connection from {@link takePoolConnection} to the pool. */
+export function releasePoolConnection (sequelize: Sequelize, connection: unknown): void {
+  managerOf(sequelize).releaseConnection(connection)
+}
+
+/** Closes a connection from {@link takePoolConnection} instead of returning it to the pool. */
+export async function destroyPoolConnection (sequelize: Sequelize, connection: unknown): Promise<void> {
+  await managerOf(sequelize).destroyConnection(connection)
+}
+
+/**
+ * Makes every connection `sequelize` asks its pool for come from `standIn` instead, until the
+ * returned function is called (test isolation: the whole app on one connection inside BEGIN).
+ * What was on the instance before (our acquire-failure wrapper) is put back exactly.
+ */
+export function replacePool<C> (sequelize: Sequelize, standIn: PoolStandIn<C>): () => void {
+  const manager = managerOf(sequelize)
+  const previous = MANAGER_METHODS.map(key => [key, Object.getOwnPropertyDescriptor(manager, key)] as const)
+  Object.assign(manager, {
+    getConnection: standIn.getConnection,
+    releaseConnection: standIn.releaseConnection,
+    destroyConnection: standIn.destroyConnection
+  })
+  return () => {
+    const own = manager as unknown as Record<string, unknown>
+    for (const [key, descriptor] of previous) {
+      if (descriptor === undefined) delete own[key]
+      else Object.defineProperty(manager, key, descriptor)
+    }
+  }
+}
+
+function managerOf (sequelize: Sequelize): ConnectionManagerInternals {
+  checkSequelizeInternals(sequelize)
+  return sequelize.connectionManager as unknown as ConnectionManagerInternals
+}
+
+/**
+ * The namespace installed with `Sequelize.useCLS()`, if any. Sequelize keeps it in the private
+ * static `_cls` and has no getter; `useCLS` itself is public.
+ */
+export function installedClsNamespace (): unknown {
+  return (BaseSequelize as unknown as { _cls?: unknown })._cls
 }

@@ -1,5 +1,6 @@
 import type { Sequelize } from 'sequelize-typescript'
 import { CoachDbError } from '../../errors.js'
+import { destroyPoolConnection, releasePoolConnection, replacePool, takePoolConnection } from '../../connection/sequelize-internals.js'
 import { sequelizeOf, type FixtureTarget } from '../../fixtures/target.js'
 import { Mutex } from './mutex.js'
 import { DEFAULT_TEST_TRANSACTION_WAIT_MS } from '../../defaults.js'
@@ -24,12 +25,6 @@ export interface BeginTestTransactionOptions {
   transactionWaitMs?: number
 }
 
-interface ConnectionManager {
-  getConnection: (options?: { uuid?: string, type?: string }) => Promise<PgConnection>
-  releaseConnection: (connection: PgConnection) => unknown
-  destroyConnection: (connection: PgConnection) => Promise<unknown>
-}
-
 interface Pin {
   pinned: PinnedConnection
   depth: number
@@ -47,18 +42,17 @@ export async function beginTestTransaction (db: FixtureTarget, options: BeginTes
   const sequelize = sequelizeOf(db)
   const existing = pins.get(sequelize)
   if (existing !== undefined) return await nest(existing)
-  const manager = sequelize.connectionManager as unknown as ConnectionManager
-  const client = await manager.getConnection({})
+  const client = await takePoolConnection<PgConnection>(sequelize)
   const pinned = new PinnedConnection(client)
   try {
     await pinned.control('BEGIN')
   } catch (err) {
-    manager.releaseConnection(client)
+    releasePoolConnection(sequelize, client)
     throw err
   }
   const pin: Pin = { pinned, depth: 1 }
   pins.set(sequelize, pin)
-  const restore = pinPool(manager, pinned, options.transactionWaitMs ?? DEFAULT_TEST_TRANSACTION_WAIT_MS)
+  const restore = pinPool(sequelize, pinned, options.transactionWaitMs ?? DEFAULT_TEST_TRANSACTION_WAIT_MS)
   let done = false
   return {
     depth: 1,
@@ -69,9 +63,9 @@ export async function beginTestTransaction (db: FixtureTarget, options: BeginTes
       restore()
       try {
         await pinned.control('ROLLBACK')
-        manager.releaseConnection(client)
+        releasePoolConnection(sequelize, client)
       } catch (err) {
-        await manager.destroyConnection(client).catch(() => {})
+        await destroyPoolConnection(sequelize, client).catch(() => {})
         throw new CoachDbError('ERR_COACH_DB_TEST_TRANSACTION', 'Rolling back the test transaction failed; the connection was discarded.', { cause: err })
       }
     }
@@ -95,29 +89,18 @@ async function nest (pin: Pin): Promise<TestTransaction> {
 }
 
 /** Replaces the pool with leases on `pinned`; returns the function that puts the pool back. */
-function pinPool (manager: ConnectionManager, pinned: PinnedConnection, transactionWaitMs: number): () => void {
+function pinPool (sequelize: Sequelize, pinned: PinnedConnection, transactionWaitMs: number): () => void {
   const slot = new Mutex()
   const waitError = (): Error => new CoachDbError('ERR_COACH_DB_TEST_TRANSACTION', `A transaction waited ${transactionWaitMs} ms for another one on the test connection. Under the test harness app transactions take turns on one connection; a transaction started inside another without passing { transaction } waits forever (as with pool.max = 1).`)
   const releaseLease = (connection: PgConnection): void => { (connection as PgConnection & Lease).release?.() }
-  // The plugin may have wrapped these on the instance already (pool-exhaustion errors): put back
-  // exactly what was there, not the prototype's.
-  const keys = ['getConnection', 'releaseConnection', 'destroyConnection'] as const
-  const previous = keys.map(key => [key, Object.getOwnPropertyDescriptor(manager, key)] as const)
-  Object.assign(manager, {
-    getConnection: async (options?: { uuid?: string }) => {
+  return replacePool<PgConnection>(sequelize, {
+    getConnection: async (options) => {
       if (options?.uuid === undefined) return createLease(pinned, 'plain')
       const lease = createLease(pinned, 'transaction')
       lease.release = await slot.acquire(transactionWaitMs, waitError)
       return lease
     },
     releaseConnection: releaseLease,
-    destroyConnection: async (connection: PgConnection) => { releaseLease(connection) }
+    destroyConnection: async (connection) => { releaseLease(connection) }
   })
-  return () => {
-    const own = manager as unknown as Record<string, unknown>
-    for (const [key, descriptor] of previous) {
-      if (descriptor === undefined) delete own[key]
-      else Object.defineProperty(manager, key, descriptor)
-    }
-  }
 }
