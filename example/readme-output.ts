@@ -104,7 +104,7 @@ export const sections: Record<string, { migrated?: boolean, run: Section }> = {
       const Embedding = app.db.sequelize.model('MessageEmbedding') as typeof MessageEmbedding
       const factories = createFactories(app.db.models)
       const conversation = await factories.conversation.create()
-      const points: Record<string, number[]> = { east: [1, 0, 0], north: [0, 1, 0], northeast: [1, 1, 0], far_east: [10, 0, 0] }
+      const points: Record<string, number[]> = { east: [1, 0, 0], north: [0, 1, 0], northeast: [1, 1, 0], far_east: [10, 0, 2] }
       const names: Record<string, string> = {}
       for (const [content, embedding] of Object.entries(points)) {
         const message = await factories.message.create({ conversationId: conversation.id, content })
