@@ -1,12 +1,25 @@
 // The TypeScript loader of the test processes (package.json `tap.node-arg`): tsx (esbuild, a few
 // ms per file) instead of tap's ts-node plugin (the TypeScript compiler in every test process).
 //
-// tsx leaves `sourcesContent: [null]` in its inline source maps unless NODE_V8_COVERAGE is set,
-// and tap's coverage report then reads every .ts file as empty: 100 % everywhere. The hook below
-// drops that empty field, so the report reads the sources from disk and maps V8's ranges to them.
-// (Setting NODE_V8_COVERAGE instead works too, but makes Node write a second, 2 MB coverage file
-// for every process.)
+// Coverage: tsx puts the sources into its inline source maps only when NODE_V8_COVERAGE is set;
+// otherwise it writes `sourcesContent: [null]`, which tap's report reads as an empty file, so the
+// file counts 100 % covered whenever that map is the one the report picks. Two fixes:
+// - in this process, the hook in ts-loader-source-maps.mjs drops the empty field, so the report
+//   reads the sources from disk (cheaper than NODE_V8_COVERAGE here, which makes Node write a
+//   second, 2 MB coverage file per process);
+// - child processes (the CLI bin, `tsx example/server.ts`, …) load tsx by their own means, so they
+//   get NODE_V8_COVERAGE: a directory of this process's, removed when it exits. Spawns that build
+//   their env from scratch pass it on through `childEnv` (test/helpers/cli.ts).
 import 'tsx'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { register } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 register('./ts-loader-source-maps.mjs', import.meta.url)
+
+if (process.env._TAPJS_PROCESSINFO_COVERAGE_ === '1' && process.env.NODE_V8_COVERAGE === undefined) {
+  const dir = mkdtempSync(join(tmpdir(), 'coach-db-child-coverage-'))
+  process.env.NODE_V8_COVERAGE = dir
+  process.once('exit', () => { rmSync(dir, { recursive: true, force: true }) })
+}
