@@ -1,8 +1,8 @@
-// Module hook registered by ts-loader.mjs (it runs before tsx's own, so it sees tsx's output).
+// Module hook of ts-loader.mjs: registered after tsx's, so it runs first and sees what tsx returns.
 const MARK = '//# sourceMappingURL=data:application/json;base64,'
 
-export async function load (url, context, nextLoad) {
-  const result = await nextLoad(url, context)
+/** A load result of tsx's with `sourcesContent: [null]` dropped from its inline source map. */
+export function withoutEmptySources (url, result) {
   if (!url.startsWith('file:') || !/\.[cm]?tsx?$/.test(new URL(url).pathname) || result.source == null) return result
   const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source).toString('utf8')
   const at = source.lastIndexOf(MARK)
@@ -11,4 +11,8 @@ export async function load (url, context, nextLoad) {
   if (!Array.isArray(map.sourcesContent) || map.sourcesContent.some(content => content !== null)) return result
   delete map.sourcesContent
   return { ...result, source: source.slice(0, at + MARK.length) + Buffer.from(JSON.stringify(map)).toString('base64') }
+}
+
+export async function load (url, context, nextLoad) {
+  return withoutEmptySources(url, await nextLoad(url, context))
 }

@@ -12,11 +12,17 @@
 //   their env from scratch pass it on through `childEnv` (test/helpers/cli.ts).
 import 'tsx'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { register } from 'node:module'
+import module from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { withoutEmptySources } from './ts-loader-source-maps.mjs'
 
-register('./ts-loader-source-maps.mjs', import.meta.url)
+// tsx hooks in with module.registerHooks where Node has it (in-thread), module.register before
+// that (a loader thread): hook in both ways, the one that does not see tsx's output does nothing.
+module.register('./ts-loader-source-maps.mjs', import.meta.url)
+if (typeof module.registerHooks === 'function') {
+  module.registerHooks({ load: (url, context, nextLoad) => withoutEmptySources(url, nextLoad(url, context)) })
+}
 
 if (process.env._TAPJS_PROCESSINFO_COVERAGE_ === '1' && process.env.NODE_V8_COVERAGE === undefined) {
   const dir = mkdtempSync(join(tmpdir(), 'coach-db-child-coverage-'))
