@@ -11,7 +11,7 @@
 //   get NODE_V8_COVERAGE: a directory of this process's, removed when it exits. Spawns that build
 //   their env from scratch pass it on through `childEnv` (test/helpers/cli.ts).
 import 'tsx'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import module from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +25,15 @@ if (typeof module.registerHooks === 'function') {
 }
 
 if (process.env._TAPJS_PROCESSINFO_COVERAGE_ === '1' && process.env.NODE_V8_COVERAGE === undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'coach-db-child-coverage-'))
+  // Worker threads write their file after 'exit' has run, so a directory can come back: sweep
+  // what earlier runs left (older than an hour) as well.
+  const root = join(tmpdir(), 'coach-db-child-coverage')
+  mkdirSync(root, { recursive: true })
+  for (const entry of readdirSync(root)) {
+    const path = join(root, entry)
+    try { if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true }) } catch {}
+  }
+  const dir = mkdtempSync(join(root, 'run-'))
   process.env.NODE_V8_COVERAGE = dir
   process.once('exit', () => { rmSync(dir, { recursive: true, force: true }) })
 }
