@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { freshDatabase } from './helpers/app.js'
-import { runBin, runCli } from './helpers/cli.js'
+import { childEnv, runBin, runCli } from './helpers/cli.js'
 
 const BIN = fileURLToPath(new URL('../bin/coach-db.js', import.meta.url))
 
@@ -11,7 +11,7 @@ const env = { PATH: process.env.PATH, DATABASE_URL: db.url }
 
 // `coach-db <args> | head -0`: the reader is gone before the command writes its first line.
 async function intoClosedPipe (args: string[]): Promise<{ code: number | null, err: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   child.stdout.destroy()
   let err = ''
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })

@@ -9,13 +9,13 @@ import { createInterface } from 'node:readline'
 // a new directory but the same snapshot folder, so the second round starts from the snapshot the
 // first one saved: a lock copied through the snapshot would let the second process in.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
 const CHILD = fileURLToPath(new URL('./hold-directory.ts', import.meta.url))
 
 interface Holder { answer: { opened?: number, refused?: string }, stop: () => Promise<void> }
 
 async function open (dir: string, snapshotDir: string): Promise<Holder> {
-  const child = spawn(TSX, [CHILD, dir, snapshotDir], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
+  // Node with tsx's hooks, not the tsx CLI: the CLI would add a relay process to each of the six.
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, snapshotDir], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve)

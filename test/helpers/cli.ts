@@ -14,10 +14,20 @@ export async function runCli (args: string[], env: NodeJS.ProcessEnv): Promise<C
 
 const BIN = new URL('../../bin/coach-db.js', import.meta.url).pathname
 
+/**
+ * The environment of a child process that gets only `env` (and PATH), plus NODE_V8_COVERAGE when
+ * the suite measures coverage: without it the child's tsx writes source maps that tap's coverage
+ * report misreads (see test/helpers/ts-loader.mjs).
+ */
+export function childEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const coverage = process.env.NODE_V8_COVERAGE
+  return { PATH: process.env.PATH, ...(coverage !== undefined ? { NODE_V8_COVERAGE: coverage } : {}), ...env }
+}
+
 /** Runs the `coach-db` bin as a user would: a child process with its own cwd and environment. */
 export async function runBin (args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliRun> {
   const { spawn } = await import('node:child_process')
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
