@@ -45,9 +45,9 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     if (options.secretId !== undefined && options.connectionString === undefined) step?.('reading the secret')
     const resolved = await resolveCredentials(embedded === undefined ? options : { ...options, connectionString: embedded.connectionString }, log, { signal })
     // IAM authentication: the user and endpoint from the URL or secret, a signed token as the password.
-    if (options.iamAuth !== false) resolved.credentials.close()
-    const iamModule = options.iamAuth !== false ? await import('./credentials/iam.js') : undefined
-    const credentials = iamModule !== undefined && options.iamAuth !== false ? { ...resolved, credentials: iamModule.iamCredentials({ target: resolved.target, signFor: options.iamAuth, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
+    const iam = options.iamAuth === false ? undefined : { signFor: options.iamAuth, ...await import('./credentials/iam.js') }
+    if (iam !== undefined) resolved.credentials.close()
+    const credentials = iam !== undefined ? { ...resolved, credentials: iam.iamCredentials({ target: resolved.target, signFor: iam.signFor, ...(options.region !== undefined ? { region: options.region } : {}) }) } : resolved
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
@@ -55,9 +55,8 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     let direct: Sequelize | undefined
     let directCredentials: CredentialProvider | undefined
     try {
-      const iam = options.iamAuth
       await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
-        throw iam !== false && iamModule !== undefined ? iamModule.explainIamRefusal(err, credentials.target, iam, options.region) : err
+        throw iam !== undefined ? iam.explainIamRefusal(err, credentials.target, iam.signFor, options.region) : err
       })
       const directTarget: { target: ConnectionTarget, credentials: CredentialProvider } | undefined = options.directUrl !== undefined
         ? directFromUrl(options.directUrl)
