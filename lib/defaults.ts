@@ -22,6 +22,12 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
 /** Fastify's own default `pluginTimeout`, which start-up's budget fits inside when the app's config does not name one. */
 export const FASTIFY_PLUGIN_TIMEOUT_MS = 10_000
 
+/**
+ * Delay before the first TCP keepalive probe on an idle connection: a host that vanished
+ * (failover, partition) is noticed within about this long plus the kernel's probe interval.
+ */
+export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000
+
 /** Option `secretTtlMs`: a fetched secret is reused for 5 min, short enough to follow a rotation, long enough to keep Secrets Manager calls rare. */
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000
 

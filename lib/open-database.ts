@@ -2,7 +2,7 @@ import type { Sequelize } from 'sequelize-typescript'
 import type { ResolvedOptions } from './options.js'
 import { resolveCredentials } from './credentials/index.js'
 import { isEmbeddedUrl } from './engine/url.js'
-import { createSequelize } from './connection/create-sequelize.js'
+import { createSequelize, openSequelize } from './connection/create-sequelize.js'
 import { connectWithRetry } from './connection/connect.js'
 import { describeTarget, parseConnectionString, type ConnectionTarget } from './credentials/target.js'
 import { staticCredentials, type CredentialProvider } from './credentials/provider.js'
@@ -51,13 +51,20 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
-    const sequelize = createSequelize({ target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none', readReplicas: replicas, ...(embedded !== undefined ? { stream: embedded.stream } : {}) })
+    const sequelize = await openSequelize(
+      { target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none', readReplicas: replicas, ...(embedded !== undefined ? { stream: embedded.stream } : {}) },
+      async (opening) => {
+        await connectWithRetry(opening, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
+          throw iam !== undefined ? iam.explainIamRefusal(err, credentials.target, iam.signFor, options.region) : err
+        })
+      }
+    ).catch((err: unknown) => {
+      credentials.credentials.close()
+      throw err
+    })
     let direct: Sequelize | undefined
     let directCredentials: CredentialProvider | undefined
     try {
-      await connectWithRetry(sequelize, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
-        throw iam !== undefined ? iam.explainIamRefusal(err, credentials.target, iam.signFor, options.region) : err
-      })
       const directTarget: { target: ConnectionTarget, credentials: CredentialProvider } | undefined = options.directUrl !== undefined
         ? directFromUrl(options.directUrl)
         : credentials.directTarget !== undefined

@@ -3,11 +3,10 @@ import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import pg from 'pg'
 import { QueryTimeoutError } from '../errors.js'
+import { DEFAULT_KEEPALIVE_DELAY_MS } from '../defaults.js'
 import type { CredentialProvider } from '../credentials/provider.js'
 import type { Logger } from '../logger.js'
 
-/** Default delay before the first TCP keepalive probe on an idle connection, in ms. */
-export const DEFAULT_KEEPALIVE_DELAY_MS = 10_000
 /** How long a read connection opened on another node (its replica was down) is kept, in ms. */
 const FALLBACK_RETIRE_MS = 5_000
 /** How long `end()` waits for the server's goodbye before dropping the socket, in ms. */
@@ -32,6 +31,12 @@ export interface PgDriverSettings {
   readReplicas?: { hosts: ReadonlyArray<{ host: string, port: number }>, primary: { host: string, port: number } }
   /** Delay of the first TCP keepalive probe, in ms. */
   keepAliveDelayMs?: number
+  /**
+   * Told once a connection's socket has reached the server and pg has sent its start-up message
+   * (or at once for a stream given in the config): from then on the server is busy setting up the
+   * session, so the caller may spend CPU without delaying the connection.
+   */
+  onServerReached?: () => void
   log: Logger
 }
 
@@ -159,8 +164,14 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
         // A host that vanished (failover, network partition) is noticed on idle connections.
         ...(given === undefined ? { keepAlive: true, keepAliveInitialDelayMillis: keepAliveDelayMs } : {})
       })
+      const connecting = inner.connect()
+      // After pg's own 'connect' listener (registered inside connect()), which sends the start-up message.
+      if (settings.onServerReached !== undefined) {
+        if (given === undefined) socket.once('connect', settings.onServerReached)
+        else settings.onServerReached()
+      }
       try {
-        await inner.connect()
+        await connecting
       } catch (err) {
         socket.destroy()
         throw err
