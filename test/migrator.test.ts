@@ -5,6 +5,7 @@ import { Migrator } from '../lib/migrator/migrator.js'
 import { MigrationError, OptionsError } from '../lib/errors.js'
 import { freshDatabase } from './helpers/app.js'
 import { sequelizeFor, testMigrations } from './helpers/migrator.js'
+import { captureSql } from '../lib/migrator/capture-sql.js'
 
 const BROKEN_DIR = fileURLToPath(new URL('./migrations/broken/', import.meta.url))
 
@@ -70,4 +71,30 @@ t.test('the Migrator takes the plugin\'s option names; the old names are refused
   t.throws(() => new Migrator(sequelize, { acceptEdited: true } as never), { code: 'ERR_COACH_DB_OPTIONS', message: /"acceptEdited" is now "acceptEditedMigrations"/ })
   const migrator = new Migrator(sequelize, { migrationLock: false, acceptEditedMigrations: true })
   t.same(await migrator.up(), { applied: [], skipped: false })
+})
+
+t.test('plan captures its statements without touching the app\'s logging: a query the app sends meanwhile is logged once, and not captured', async t => {
+  const logged: string[] = []
+  const appLogging = (message: string): void => { logged.push(message) }
+  const options = sequelize.options as { logging?: unknown }
+  const before = options.logging
+  options.logging = appLogging
+  t.teardown(() => { options.logging = before })
+  const transaction = await sequelize.transaction()
+  t.teardown(() => transaction.rollback())
+  const seen: unknown[] = []
+  const sql = await captureSql(sequelize, transaction, async () => {
+    await sequelize.query('SELECT 41 AS in_plan', { transaction })
+    seen.push(options.logging)
+    await sequelize.query('SELECT 42 AS from_the_app')
+    await sequelize.query('SELECT 43 AS in_plan_too', { transaction }).catch(() => {})
+  })
+  t.same(sql, ['SELECT 41 AS in_plan', 'SELECT 43 AS in_plan_too'], 'only the plan transaction\'s statements, in order')
+  t.same(seen, [appLogging], 'the app\'s logging function stays in place while plan runs')
+  t.equal(logged.filter(m => m.includes('from_the_app')).length, 1, 'the app\'s own query is logged once')
+  t.equal(options.logging, appLogging)
+  const failing = await captureSql(sequelize, transaction, async () => {
+    await sequelize.query('SELECT * FROM no_such_table_here', { transaction }).catch(() => {})
+  })
+  t.same(failing, ['SELECT * FROM no_such_table_here'], 'a statement that fails is still part of the capture')
 })

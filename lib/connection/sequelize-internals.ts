@@ -9,7 +9,8 @@ import { PoolExhaustedError } from './pool-errors.js'
 // Every use of Sequelize's private surface lives in this file. How connections open is public
 // (`dialectModule`, see pg-driver.ts); what is left: turning the pool's acquire failures into our
 // errors, reading the pool's figures, pinning the pool to one connection for test isolation
-// (lib/testing/isolation), and reading which CLS namespace Sequelize uses (transaction-scope.ts).
+// (lib/testing/isolation), reading which CLS namespace Sequelize uses (transaction-scope.ts) and
+// the SQL a query object sent (the migrator's plan, through the public `afterQuery` hook).
 // Sequelize offers no public hook for any of them.
 
 /** Sequelize majors whose private surface below was checked. */
@@ -177,4 +178,15 @@ function managerOf (sequelize: Sequelize): ConnectionManagerInternals {
  */
 export function installedClsNamespace (): unknown {
   return (BaseSequelize as unknown as { _cls?: unknown })._cls
+}
+
+/**
+ * The SQL a statement sent, read from the query object that Sequelize's public `afterQuery` hook
+ * receives. The hook is public, the object's `sql` field is not typed (the dialect's `run` sets
+ * it before sending): undefined when it is missing, and `test/migrator.test.ts` (plan's capture)
+ * fails when a Sequelize release moves it.
+ */
+export function sentSql (query: unknown): string | undefined {
+  const sql = (query as { sql?: unknown } | null)?.sql
+  return typeof sql === 'string' ? sql : undefined
 }

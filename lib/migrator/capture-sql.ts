@@ -1,28 +1,29 @@
 import type { Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
+import { sentSql } from '../connection/sequelize-internals.js'
+
+let captures = 0
 
 /**
- * Runs `fn` and returns the SQL statements it sent inside `transaction`, in order. Sequelize
- * reports every query through its `logging` option as "Executing (<transaction id>): <sql>",
- * whichever API sent it (raw `query` or `queryInterface`), so the capture listens there and keeps
- * only this transaction's statements.
+ * Runs `fn` and returns the SQL statements it sent inside `transaction`, in the order they
+ * finished (a statement that fails included). Every statement, whichever API sent it (raw
+ * `query` or `queryInterface`), passes Sequelize's public `afterQuery` hook with its options and
+ * its final SQL. A hook leaves the app's `logging` alone and sees the app's concurrent queries on
+ * the same instance only to skip them: they belong to another transaction or to none.
  */
 export async function captureSql (sequelize: Sequelize, transaction: Transaction, fn: () => Promise<void>): Promise<string[]> {
   const statements: string[] = []
-  const prefix = `Executing (${(transaction as unknown as { id: string }).id}): `
-  const options = sequelize.options as { logging?: unknown, benchmark?: boolean }
-  const previous = { logging: options.logging, benchmark: options.benchmark }
-  options.benchmark = false
-  options.logging = (message: string, ...rest: unknown[]) => {
-    if (message.startsWith(prefix)) statements.push(message.slice(prefix.length))
-    // Everything else (an app's own queries on this Sequelize) is still logged as before.
-    else if (typeof previous.logging === 'function') previous.logging(message, ...rest)
-  }
+  // One name per call, so that two plans on one instance remove only their own hook.
+  const hookName = `coach-db-capture-sql-${++captures}`
+  sequelize.addHook('afterQuery', hookName, (options, query) => {
+    if (options.transaction !== transaction) return
+    const sql = sentSql(query)
+    if (sql !== undefined) statements.push(sql)
+  })
   try {
     await fn()
   } finally {
-    options.logging = previous.logging
-    options.benchmark = previous.benchmark
+    sequelize.removeHook('afterQuery', hookName)
   }
   return statements
 }
