@@ -49,6 +49,7 @@ export function createSecretReader (location: SecretLocation): SecretReader {
   const region = location.region ?? regionFromArn(secretId)
   if (location.endpoint !== undefined) checkEndpoint(location.endpoint)
   const envAttempts = Number(process.env.AWS_MAX_ATTEMPTS)
+  const attempts = location.maxAttempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : SECRET_READ_BOUNDS.maxAttempts)
   // The SDK (about 135 ms of imports) is loaded on the first read: an app that never names a
   // secret never loads it.
   let client: SecretsManagerClient | undefined
@@ -60,7 +61,7 @@ export function createSecretReader (location: SecretLocation): SecretReader {
     client ??= new SecretsManagerClient({
       ...(region !== undefined ? { region } : {}),
       ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
-      maxAttempts: location.maxAttempts ?? (Number.isInteger(envAttempts) && envAttempts > 0 ? envAttempts : SECRET_READ_BOUNDS.maxAttempts),
+      maxAttempts: attempts,
       // Without throwOnRequestTimeout the SDK only logs a request that outlives requestTimeout.
       requestHandler: { connectionTimeout: SECRET_READ_BOUNDS.connectionTimeoutMs, requestTimeout: SECRET_READ_BOUNDS.requestTimeoutMs, throwOnRequestTimeout: true }
     })
@@ -75,7 +76,7 @@ export function createSecretReader (location: SecretLocation): SecretReader {
         const { client, GetSecretValueCommand } = await connect()
         output = await client.send(new GetSecretValueCommand({ SecretId: secretId, ...(stage !== undefined ? { VersionStage: stage } : {}) }), { abortSignal: signal !== undefined ? AbortSignal.any([bound, signal]) : bound })
       } catch (err) {
-        throw secretFetchError(err, secretId, stage)
+        throw secretFetchError(err, secretId, stage, attempts)
       }
       return parseRdsSecret(output, secretId)
     },
@@ -102,9 +103,10 @@ function checkEndpoint (endpoint: string): void {
 
 /**
  * One error per failure a user can act on. The SDK's error (name, AWS message, request id) is
- * the `cause`; AWS error messages do not carry secret values.
+ * the `cause`; AWS error messages do not carry secret values. `attempts` is what the client was
+ * given (the `maxAttempts` knob, `AWS_MAX_ATTEMPTS` or the default), so a timeout says what it tried.
  */
-export function secretFetchError (err: unknown, secretId: string, stage = 'AWSCURRENT'): SecretError {
+export function secretFetchError (err: unknown, secretId: string, stage = 'AWSCURRENT', attempts: number = SECRET_READ_BOUNDS.maxAttempts): SecretError {
   const name = (err as { name?: string })?.name
   const message = err instanceof Error ? err.message : String(err)
   switch (name) {
@@ -119,7 +121,7 @@ export function secretFetchError (err: unknown, secretId: string, stage = 'AWSCU
       return new SecretError('ERR_COACH_DB_SECRET_ACCESS_DENIED', secretId, `Secret "${secretId}" could not be decrypted with its KMS key. Grant this service's AWS role kms:Decrypt on that key.`, { cause: err })
   }
   if (name === 'TimeoutError' || name === 'AbortError' || (err as { code?: string })?.code === 'ETIMEDOUT') {
-    return new SecretError('ERR_COACH_DB_SECRET_TIMEOUT', secretId, `AWS Secrets Manager did not answer a read of secret "${secretId}" in time (${SECRET_READ_BOUNDS.maxAttempts} attempts of ${SECRET_READ_BOUNDS.requestTimeoutMs} ms, ${SECRET_READ_BOUNDS.totalMs} ms in all). Check the endpoint (option "endpoint" or AWS_ENDPOINT_URL_SECRETS_MANAGER, VPC endpoint, security groups) and retry.`, { cause: err })
+    return new SecretError('ERR_COACH_DB_SECRET_TIMEOUT', secretId, `AWS Secrets Manager did not answer a read of secret "${secretId}" in time (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} of ${SECRET_READ_BOUNDS.requestTimeoutMs} ms, ${SECRET_READ_BOUNDS.totalMs} ms in all). Check the endpoint (option "endpoint" or AWS_ENDPOINT_URL_SECRETS_MANAGER, VPC endpoint, security groups) and retry.`, { cause: err })
   }
   if (/region is missing/i.test(message)) {
     return new SecretError('ERR_COACH_DB_SECRET_REGION', secretId, `No AWS region for secret "${secretId}". Pass the plugin option "region", set AWS_REGION, or use the secret's full ARN.`, { cause: err })

@@ -15,6 +15,10 @@ useDummyAwsEnv()
 delete process.env.DATABASE_URL
 delete process.env.DB_SECRET_NAME
 process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config'
+// One attempt per read: every assertion here is about a read being bounded, and the SDK's
+// retries would only multiply each wait (about 6 s a read with its default 3). The message must
+// then say 1 attempt, not the default.
+process.env.AWS_MAX_ATTEMPTS = '1'
 
 const db = await freshDatabase(t)
 const fake = await FakeSecretsManager.start()
@@ -72,7 +76,7 @@ t.test('a stalled endpoint at start-up fails register with SecretError ERR_COACH
   await app.close().catch(() => {})
   t.type(err, SecretError, `${err.name}: ${err.message}`)
   t.equal((err as SecretError).code, 'ERR_COACH_DB_SECRET_TIMEOUT')
-  t.match(err.message, /did not answer a read of secret "coach\/stall" in time/)
+  t.match(err.message, /did not answer a read of secret "coach\/stall" in time \(1 attempt of 2000 ms, 8000 ms in all\)/)
 })
 
 t.test('coach-db status with a stalled endpoint exits with a clear error', async t => {
@@ -80,5 +84,5 @@ t.test('coach-db status with a stalled endpoint exits with a clear error', async
   t.teardown(() => { fake.stalled = false })
   const run = await runCli(['status'], { ...process.env, DB_SECRET_NAME: 'coach/stall', AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url })
   t.not(run.code, 0)
-  t.match(run.err, /^coach-db status: AWS Secrets Manager did not answer a read of secret "coach\/stall" in time.*\[ERR_COACH_DB_SECRET_TIMEOUT\]$/)
+  t.match(run.err, /^coach-db status: AWS Secrets Manager did not answer a read of secret "coach\/stall" in time \(1 attempt of 2000 ms.*\[ERR_COACH_DB_SECRET_TIMEOUT\]$/)
 })
