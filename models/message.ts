@@ -1,9 +1,10 @@
 import { BeforeBulkCreate, BelongsTo, Column, DataType, ForeignKey, Model, Table } from 'sequelize-typescript'
-import { QueryTypes, type CreationOptional, type ModelValidateOptions, type NonAttribute } from 'sequelize'
+import { QueryTypes, type CreationOptional, type ModelValidateOptions, type NonAttribute, type Transaction } from 'sequelize'
 import { Conversation } from './conversation.js'
 import { OptionsError } from '../lib/errors.js'
 import { readableCitations, validateBulk, validateCitations, validateDomains, storableText, wholeNumber } from './validation.js'
 import { RECENT_AFTER_SQL, RECENT_FIRST_SQL, decodeCursor, encodeCursor } from './recent-messages.js'
+import { POST_MESSAGE_SQL } from './post-message.js'
 
 /** Allowed `messages.role` values (`check_message_role`). */
 export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const
@@ -60,6 +61,21 @@ export interface RecentMessagesPage {
   /** Pass as `cursor` for the next page; null when this page is the last. Opaque: do not parse it. */
   nextCursor: string | null
 }
+
+/** What {@link Message.post} needs: the message without its conversation (given apart). */
+export type PostedMessageValues = Omit<MessageCreationAttributes, 'conversationId'>
+
+/** Options of {@link Message.post}. */
+export interface PostMessageOptions {
+  /** Run inside this transaction. Without it the post is one statement, atomic by itself (a route's request transaction is joined as every model call joins it). */
+  transaction?: Transaction
+}
+
+/** What {@link Message.post} did: the new message, or why it posted nothing. */
+export type PostMessageResult =
+  | { outcome: 'posted', message: MessageAttributes }
+  | { outcome: 'not-found' }
+  | { outcome: 'archived' }
 
 const nonNegativeTokens = (field: string): ModelValidateOptions => ({
   wholeNumber: wholeNumber(field),
@@ -167,5 +183,35 @@ export class Message extends Model<MessageAttributes, MessageCreationAttributes>
       if (row.citations !== null) row.citations = readableCitations(row.citations)
     }
     return { messages: rows, nextCursor }
+  }
+
+  /**
+   * Posts a message to a conversation and touches the conversation's `updatedAt`, the chat write
+   * path: one statement that locks the conversation's row, inserts unless the conversation is
+   * archived, and returns the new row with the model's attribute names. The values are validated
+   * exactly as `Message.create` validates them (same `ValidationError`s), before anything is sent.
+   * Costs one round trip instead of three model calls in a transaction (see the README's
+   * "Writes"); use `Message.create` where you need hooks or an instance.
+   */
+  static async post (conversationId: string, values: PostedMessageValues, options: PostMessageOptions = {}): Promise<PostMessageResult> {
+    const sequelize = this.sequelize
+    if (sequelize === undefined) throw new OptionsError('Message.post must be called on a bound model: app.db.models.Message.post(…).')
+    // build() applies the defaults (the id) and validate() runs the model's validators: the errors
+    // a caller sees are Message.create's own.
+    const message = this.build({ ...values, conversationId })
+    await message.validate()
+    const v = message.get({ plain: true }) as MessageAttributes
+    const [row] = await sequelize.query<MessageAttributes & { conversationStatus: string | null }>(POST_MESSAGE_SQL, {
+      type: QueryTypes.SELECT,
+      // A write: never a read replica, whatever Sequelize reads into a statement's type.
+      useMaster: true,
+      ...(options.transaction !== undefined ? { transaction: options.transaction } : {}),
+      bind: [conversationId, v.id, v.role, v.content, v.citations == null ? null : JSON.stringify(v.citations), v.domains ?? null, v.feedbackScore ?? null, v.inputTokens ?? null, v.outputTokens ?? null, v.costUsd == null ? null : String(v.costUsd), new Date()]
+    })
+    if (row === undefined || row.conversationStatus === null) return { outcome: 'not-found' }
+    if (row.id === null) return { outcome: 'archived' }
+    const { conversationStatus: _status, ...posted } = row
+    if (posted.citations !== null) posted.citations = readableCitations(posted.citations)
+    return { outcome: 'posted', message: posted }
   }
 }

@@ -10,6 +10,7 @@ import dbPlugin, {
   type MigrationLockMode,
   type Models,
   type PlannedMigration,
+  type PostMessageResult,
   type RecentMessagesPage,
   type SchemaDifference,
   type SchemaShape
@@ -32,6 +33,18 @@ test('Message.recent returns a page of plain MessageAttributes', () => {
   expect<RecentMessagesPage['nextCursor']>().type.toBe<string | null>()
   expect(app.db.models.Message.recent('id', { limit: 10, cursor: 'abc' })).type.not.toRaiseError()
   expect(app.db.models.Message.recent('id', { limit: '10' })).type.toRaiseError()
+})
+
+test('Message.post returns a result that narrows on outcome', () => {
+  const posted = app.db.models.Message.post('conversation-id', { role: 'user', content: 'hi' })
+  expect(posted).type.toBe<Promise<PostMessageResult>>()
+  const result = {} as PostMessageResult
+  if (result.outcome === 'posted') expect(result.message).type.toBe<MessageAttributes>()
+  else expect(result).type.toBe<{ outcome: 'not-found' } | { outcome: 'archived' }>()
+  expect(app.db.models.Message.post('id', { role: 'robot', content: 'x' })).type.toRaiseError()
+  expect(app.db.models.Message.post('id', { role: 'user' })).type.toRaiseError()
+  expect(app.db.models.Message.post('id', { role: 'user', content: 'x', conversationId: 'other' })).type.toRaiseError()
+  expect(app.db.models.Message.post('id', { role: 'user', content: 'x' }, { transaction: {} as Transaction })).type.not.toRaiseError()
 })
 
 test('the plugin is registered with typed options', () => {

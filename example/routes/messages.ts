@@ -32,21 +32,14 @@ export async function messageRoutes (app: FastifyInstance): Promise<void> {
     return page
   })
 
-  // The message and the conversation's updated_at change together: the route runs in a request
-  // transaction (config.transaction), which every model call below joins by itself. It commits
-  // before the 201 is sent and rolls back on the 404/409 thrown here or any later failure. The
-  // conversation's row is locked (FOR UPDATE, in that transaction) so an archive or a DELETE
-  // /users/:id cannot slip in between the check and the insert.
+  // Message.post locks the conversation's row, inserts unless it is archived and touches its
+  // updated_at in one statement: atomic without a request transaction, one round trip.
   app.post<{ Params: IdParams, Body: NewMessage }>('/conversations/:id/messages', {
-    config: { transaction: true },
     schema: { params: idParams, body: newMessage, response: { 201: messageBody, '4xx': errorBody } }
   }, async (request, reply) => {
-    const conversation = await Conversation.findByPk(request.params.id, { lock: true })
-    if (conversation === null) throw notFound('conversation')
-    if (conversation.status === 'archived') throw new HttpError(409, 'CONVERSATION_ARCHIVED', 'This conversation is archived; it takes no new messages.')
-    const message = await Message.create({ ...request.body, conversationId: conversation.id })
-    conversation.changed('updatedAt', true)
-    await conversation.save()
-    return await reply.status(201).send(message.get({ plain: true }))
+    const posted = await Message.post(request.params.id, request.body)
+    if (posted.outcome === 'not-found') throw notFound('conversation')
+    if (posted.outcome === 'archived') throw new HttpError(409, 'CONVERSATION_ARCHIVED', 'This conversation is archived; it takes no new messages.')
+    return await reply.status(201).send(posted.message)
   })
 }
