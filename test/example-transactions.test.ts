@@ -62,7 +62,7 @@ t.test('the conversation row is locked by the transaction that inserts the messa
   const res = await post(fx.conversations.algebra_help.id, 'probe')
   t.equal(res.statusCode, 201)
   const [rows] = await sequelize.query('SELECT locked_by_this_transaction FROM lock_probe')
-  t.same(rows, [{ locked_by_this_transaction: true }], 'SELECT … FOR UPDATE ran in the request transaction, not in one of its own')
+  t.same(rows, [{ locked_by_this_transaction: true }], 'SELECT … FOR UPDATE ran in the transaction that inserted the message, not in one of its own')
 })
 
 t.test('404 and 409 keep their bodies and roll back; the next write goes through', async t => {
