@@ -6,6 +6,7 @@ import { MigrationError, OptionsError } from '../lib/errors.js'
 import { freshDatabase } from './helpers/app.js'
 import { sequelizeFor, testMigrations } from './helpers/migrator.js'
 import { captureSql } from '../lib/migrator/capture-sql.js'
+import { onPglite } from './helpers/engine.js'
 
 const BROKEN_DIR = fileURLToPath(new URL('./migrations/broken/', import.meta.url))
 
@@ -86,12 +87,14 @@ t.test('plan captures its statements without touching the app\'s logging: a quer
   const sql = await captureSql(sequelize, transaction, async () => {
     await sequelize.query('SELECT 41 AS in_plan', { transaction })
     seen.push(options.logging)
-    await sequelize.query('SELECT 42 AS from_the_app')
+    // PGlite's one session is held by the open transaction: an app query outside it would wait for
+    // the rollback, so there the concurrent query is left out.
+    if (!onPglite) await sequelize.query('SELECT 42 AS from_the_app')
     await sequelize.query('SELECT 43 AS in_plan_too', { transaction }).catch(() => {})
   })
   t.same(sql, ['SELECT 41 AS in_plan', 'SELECT 43 AS in_plan_too'], 'only the plan transaction\'s statements, in order')
   t.same(seen, [appLogging], 'the app\'s logging function stays in place while plan runs')
-  t.equal(logged.filter(m => m.includes('from_the_app')).length, 1, 'the app\'s own query is logged once')
+  if (!onPglite) t.equal(logged.filter(m => m.includes('from_the_app')).length, 1, 'the app\'s own query is logged once')
   t.equal(options.logging, appLogging)
   const failing = await captureSql(sequelize, transaction, async () => {
     await sequelize.query('SELECT * FROM no_such_table_here', { transaction }).catch(() => {})
