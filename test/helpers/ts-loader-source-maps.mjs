@@ -1,6 +1,13 @@
 // Module hook of ts-loader.mjs: registered after tsx's, so it runs first and sees what tsx returns.
 const MARK = '//# sourceMappingURL=data:application/json;base64,'
 
+/** Whether a load result is tsx's output for a TypeScript file (with its inline source map). */
+export function isTsxOutput (url, result) {
+  if (!url.startsWith('file:') || !/\.[cm]?tsx?$/.test(new URL(url).pathname) || result.source == null) return false
+  const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source).toString('utf8')
+  return source.includes(MARK)
+}
+
 /** A load result of tsx's with `sourcesContent: [null]` dropped from its inline source map. */
 export function withoutEmptySources (url, result) {
   if (!url.startsWith('file:') || !/\.[cm]?tsx?$/.test(new URL(url).pathname) || result.source == null) return result
