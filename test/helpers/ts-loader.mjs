@@ -7,7 +7,7 @@
 // - in this process, the hook in ts-loader-source-maps.mjs drops the empty field, so the report
 //   reads the sources from disk (cheaper than NODE_V8_COVERAGE here, which makes Node write a
 //   second, 2 MB coverage file per process);
-// - child processes (the CLI bin, `tsx example/server.ts`, …) load tsx by their own means, so they
+// - child processes (the CLI bin, `node --import tsx example/server.ts`, …) load tsx by their own means, so they
 //   get NODE_V8_COVERAGE: a directory of this process's, removed when it exits. Spawns that build
 //   their env from scratch pass it on through `childEnv` (test/helpers/cli.ts).
 import 'tsx'
