@@ -206,7 +206,7 @@ export class Message extends Model<MessageAttributes, MessageCreationAttributes>
       // A write: never a read replica, whatever Sequelize reads into a statement's type.
       useMaster: true,
       ...(options.transaction !== undefined ? { transaction: options.transaction } : {}),
-      bind: [conversationId, v.id, v.role, v.content, v.citations == null ? null : JSON.stringify(v.citations), v.domains ?? null, v.feedbackScore ?? null, v.inputTokens ?? null, v.outputTokens ?? null, v.costUsd == null ? null : String(v.costUsd), new Date()]
+      bind: [conversationId, v.id, v.role, v.content, v.citations == null ? null : JSON.stringify(v.citations), v.domains ?? null, v.feedbackScore ?? null, v.inputTokens ?? null, v.outputTokens ?? null, v.costUsd == null ? null : String(v.costUsd), v.createdAt ?? new Date()]
     })
     if (row === undefined || row.conversationStatus === null) return { outcome: 'not-found' }
     if (row.id === null) return { outcome: 'archived' }

@@ -15,8 +15,9 @@ const RETURNED = `id, conversation_id AS "conversationId", role, content, citati
 /**
  * `$1` conversation id, `$2` message id, `$3` role, `$4` content, `$5` citations (JSON text),
  * `$6` domains, `$7` feedback score, `$8` input tokens, `$9` output tokens, `$10` cost, `$11` the
- * time stamped on the message and on the conversation's updated_at (as `Message.create` and
- * `conversation.save()` stamp them: the application's clock).
+ * message's time (the caller's createdAt, else the application's clock, as `Message.create` stamps
+ * it). updated_at only moves forward to it: the time is taken before the statement waits for a
+ * connection and the lock, so a post stamped earlier can be written after a newer one.
  */
 export const POST_MESSAGE_SQL = `WITH conversation AS (
     SELECT id, status FROM conversations WHERE id = $1 FOR UPDATE
@@ -26,6 +27,6 @@ export const POST_MESSAGE_SQL = `WITH conversation AS (
     FROM conversation WHERE conversation.status <> 'archived'
     RETURNING ${RETURNED}
   ), touched AS (
-    UPDATE conversations SET updated_at = $11::timestamptz WHERE id = (SELECT "conversationId" FROM inserted)
+    UPDATE conversations SET updated_at = GREATEST(updated_at, $11::timestamptz) WHERE id = (SELECT "conversationId" FROM inserted)
   )
   SELECT (SELECT status FROM conversation) AS "conversationStatus", inserted.* FROM (SELECT 1) AS one LEFT JOIN inserted ON true`

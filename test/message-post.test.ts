@@ -1,6 +1,8 @@
 import t from 'tap'
 import { ValidationError } from 'sequelize'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { freshDatabase, buildApp } from './helpers/app.js'
+import { needsServer } from './helpers/engine.js'
 
 // Message.post, the one-statement write path: what it writes and returns must be what
 // Message.create + touching the conversation would, and its refusals must be the same.
@@ -70,4 +72,33 @@ t.test('concurrent posts to one conversation all land', async t => {
   const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => await Message.post(conversation.id, { role: 'user', content: `burst ${i}` })))
   t.same(results.map(r => r.outcome), Array(20).fill('posted'))
   t.equal(await Message.count({ where: { conversationId: conversation.id } }), count + 20)
+})
+
+t.test('a createdAt given is kept, as Message.create keeps it, and does not move updatedAt back', async t => {
+  const at = new Date('2020-01-01T00:00:00.000Z')
+  const before = (await Conversation.findByPk(conversation.id))?.updatedAt as Date
+  const posted = await Message.post(conversation.id, { role: 'user', content: 'backdated', createdAt: at })
+  if (posted.outcome !== 'posted') return t.fail(`expected posted, got ${posted.outcome}`)
+  t.equal(posted.message.createdAt.getTime(), at.getTime(), 'the message has the given time')
+  const created = await Message.create({ conversationId: conversation.id, role: 'user', content: 'backdated', createdAt: at })
+  t.equal(created.createdAt.getTime(), at.getTime(), 'as Message.create gives it')
+  t.same((await Conversation.findByPk(conversation.id))?.updatedAt, before, 'the conversation keeps its newer updatedAt')
+})
+
+t.test('a post stamped before a newer one but written after it does not move updatedAt back', needsServer('two sessions at once'), async t => {
+  const racing = await Conversation.create({ userId: user.id, title: 'Race' })
+  const transaction = await sequelize.transaction()
+  // The transaction's connection is busy for 300 ms: the first post is stamped now but sent
+  // after the second, stamped 100 ms later, has committed (a pool wait does the same).
+  const busy = sequelize.query('SELECT pg_sleep(0.3)', { transaction })
+  const first = Message.post(racing.id, { role: 'user', content: 'stamped first, written second' }, { transaction })
+  await sleep(100)
+  const second = await Message.post(racing.id, { role: 'assistant', content: 'stamped second, written first' })
+  await busy
+  const late = await first
+  await transaction.commit()
+  if (second.outcome !== 'posted' || late.outcome !== 'posted') return t.fail('both should post')
+  t.ok(late.message.createdAt < second.message.createdAt, 'the late write carries the older time')
+  const updatedAt = (await Conversation.findByPk(racing.id))?.updatedAt as Date
+  t.equal(updatedAt.getTime(), second.message.createdAt.getTime(), 'updatedAt is the newest message\'s time')
 })
