@@ -15,11 +15,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import module from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isTsxOutput, withoutEmptySources } from './ts-loader-source-maps.mjs'
+import { tsxOutput, withoutEmptySources } from './ts-loader-source-maps.mjs'
 
 // Hook in where tsx hooks in: module.registerHooks (this thread) on the Node versions whose sync
-// hooks tsx trusts, module.register (a loader thread) before them. Registering both costs each
-// test process on Node 24 a loader thread it does not need: about 0.35 s of CPU, some 20 s a run.
+// hooks tsx trusts, module.register (a loader thread) before them. Registering both gave each
+// test process on Node 24 a loader thread it did not need: 0.1 to 0.35 s of CPU (README).
 // The versions are tsx 4.23's own table (its dist/temporary-directory-*.mjs); test/ts-loader.test.ts
 // fails if tsx stops hooking in here the way this file picks.
 const [major, minor, patch] = process.versions.node.split('.').map(Number)
@@ -33,8 +33,9 @@ if (tsxInThread) {
   module.registerHooks({
     load: (url, context, nextLoad) => {
       const result = nextLoad(url, context)
-      if (isTsxOutput(url, result)) state.seen++
-      return withoutEmptySources(url, result)
+      const output = tsxOutput(url, result)
+      if (output !== undefined) state.seen++
+      return withoutEmptySources(result, output)
     }
   })
 } else {
