@@ -106,7 +106,7 @@ function checkEndpoint (endpoint: string): void {
  * the `cause`; AWS error messages do not carry secret values. `attempts` is what the client was
  * given (the `maxAttempts` knob, `AWS_MAX_ATTEMPTS` or the default), so a timeout says what it tried.
  */
-export function secretFetchError (err: unknown, secretId: string, stage = 'AWSCURRENT', attempts: number = SECRET_READ_BOUNDS.maxAttempts): SecretError {
+export function secretFetchError (err: unknown, secretId: string, stage = 'AWSCURRENT', attempts: number): SecretError {
   const name = (err as { name?: string })?.name
   const message = err instanceof Error ? err.message : String(err)
   switch (name) {
