@@ -148,15 +148,23 @@ export async function destroyPoolConnection (sequelize: Sequelize, connection: u
 /**
  * Makes every connection `sequelize` asks its pool for come from `standIn` instead, until the
  * returned function is called (test isolation: the whole app on one connection inside BEGIN).
+ * A connection the pool handed out before (a query already running) still goes back to the pool:
+ * given to the stand-in it would stay borrowed, and closing the pool would wait for it forever.
  * What was on the instance before (our acquire-failure wrapper) is put back exactly.
  */
 export function replacePool<C> (sequelize: Sequelize, standIn: PoolStandIn<C>): () => void {
   const manager = managerOf(sequelize)
   const previous = MANAGER_METHODS.map(key => [key, Object.getOwnPropertyDescriptor(manager, key)] as const)
+  const pool = { release: manager.releaseConnection.bind(manager), destroy: manager.destroyConnection.bind(manager) }
+  const handedOut = new WeakSet<object>()
   Object.assign(manager, {
-    getConnection: standIn.getConnection,
-    releaseConnection: standIn.releaseConnection,
-    destroyConnection: standIn.destroyConnection
+    getConnection: async (options?: { uuid?: string, type?: string }) => {
+      const connection = await standIn.getConnection(options)
+      handedOut.add(connection as object)
+      return connection
+    },
+    releaseConnection: (connection: C) => handedOut.has(connection as object) ? standIn.releaseConnection(connection) : pool.release(connection),
+    destroyConnection: async (connection: C) => handedOut.has(connection as object) ? await standIn.destroyConnection(connection) : await pool.destroy(connection)
   })
   return () => {
     const own = manager as unknown as Record<string, unknown>
