@@ -7,6 +7,7 @@ import { OptionsError } from './errors.js'
 import type { Logger } from './logger.js'
 import { registerVectorTypes } from './connection/vector-types.js'
 import { Migrator } from './migrator/migrator.js'
+import { defaultMigrationFolders } from './migrator/folders.js'
 import { MODEL_CLASSES, type Models } from '../models/index.js'
 import type { CoachDbOptions } from './types.js'
 import type { CoachDb } from './decoration.js'
@@ -30,8 +31,13 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
   // pluginTimeout, so the error that ends it is ours and names what to change.
   const pluginTimeout = fastify.initialConfig.pluginTimeout
   const budget = startupBudgetMs(pluginTimeout)
+  // The migration folders (the app's package.json, found upwards) are looked up while connecting.
+  const folders = options.migrate && options.migrationsDir === undefined ? defaultMigrationFolders() : undefined
+  folders?.catch(() => {})
   const { opened, sequelize, migrator } = await withinStartupBudget(pluginTimeout, async (signal, step) => {
-    const opened = options.sequelize === undefined ? await openDatabase(options, log, { signal, step }) : undefined
+    // With migrations on, the connection that verified the database also reads the meta table
+    // (and holds the lock): ready does not wait for the pool's first connection.
+    const opened = options.sequelize === undefined ? await openDatabase(options, log, { signal, step, keepConnection: options.migrate }) : undefined
     const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
     try {
       signal.throwIfAborted()
@@ -41,13 +47,14 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
       // Migrations and their lock go to the primary directly when a direct URL is configured.
       const migrator = new Migrator(opened?.direct ?? sequelize, {
         ...migratorOptions(options),
+        ...(folders !== undefined ? { migrationsDir: (await folders).dirs } : {}),
         // The lock wait ends shortly after start-up's budget instead of holding a connection on.
         lockTimeout: options.migrate && budget !== undefined ? Math.min(options.lockTimeout, budget + 1_000) : options.lockTimeout,
         log: options.migrate ? stepWatchingLogger(log, step) : log
       })
       if (options.migrate) {
         step('running migrations')
-        await migrator.up()
+        await migrator.up(opened?.connection !== undefined ? { connection: opened.connection } : {})
       }
       return { opened, sequelize, migrator }
     } catch (err) {
@@ -65,6 +72,8 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     await opened?.close()
     throw err
   }
+  // After start-up's own reads, so they do not share the server and this thread with it.
+  opened?.warmPool()
   // Close only what this plugin opened: a Sequelize passed in belongs to its owner.
   if (opened !== undefined) {
     fastify.addHook('onClose', async () => {

@@ -8,6 +8,7 @@ import { buildApp, freshDatabase, registrationError } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { needsServer } from './helpers/engine.js'
 import { tableNames } from './helpers/pg.js'
+import { startGate, type TcpGate } from './helpers/tcp-proxy.js'
 
 async function openConnections (database: string): Promise<number> {
   const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' })
@@ -69,6 +70,63 @@ t.test('app.close() closes every connection the plugin opened', needsServer('cou
   t.ok(await openConnections(db.name) > 0, 'connections are open while the app runs')
   await app.close()
   t.equal(await openConnections(db.name), 0, 'none left after close')
+})
+
+/** `url` with its host and port replaced by the gate's. */
+function through (gate: TcpGate, url: string): string {
+  const behind = new URL(url)
+  behind.hostname = '127.0.0.1'
+  behind.port = String(gate.port)
+  return behind.toString()
+}
+
+function serverAddress (url: string): { host: string, port: number } {
+  const { hostname, port } = new URL(url)
+  return { host: hostname, port: Number(port || 5432) }
+}
+
+async function until (what: string, condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 10_000) throw new Error(`waited 10 s for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+t.test('start-up needs one connection: ready with the pool\'s first connection still held back, which the first query then gets', needsServer('a TCP gate in front of the server'), async t => {
+  const db = await freshDatabase(t)
+  const gate = await startGate(serverAddress(db.url), { free: 1 })
+  t.teardown(gate.close)
+  const logs = captureLogs('info')
+  const app = await buildApp(t, { connectionString: through(gate, db.url), migrate: true }, logs.logger)
+  t.equal(gate.forwarded, 1, 'one connection got through: it verified the database and read the meta table')
+  t.match(logs.text(), /database schema is up to date/)
+  const counting = app.db.models.User.count()
+  gate.open()
+  t.equal(await counting, 0)
+  t.notMatch(logs.text(), /"level":[45]0/, 'nothing was logged as a warning or an error')
+})
+
+t.test('the pool\'s first connection failing after start-up is logged, and the next query opens another', needsServer('a TCP gate in front of the server'), async t => {
+  const db = await freshDatabase(t)
+  const gate = await startGate(serverAddress(db.url), { free: 1, drop: true })
+  t.teardown(gate.close)
+  const logs = captureLogs('info')
+  const app = await buildApp(t, { connectionString: through(gate, db.url), migrate: true }, logs.logger)
+  await until('the warning', () => logs.text().includes('first connection failed'))
+  t.match(logs.text(), /the pool's first connection failed \(.*\); the next query opens another/)
+  t.equal(await app.db.models.User.count(), 0)
+  t.equal(gate.accepted, 3, 'start-up\'s, the dropped one, the query\'s')
+})
+
+t.test('closing at once after ready leaves no connection open (the pool\'s first one may still be opening)', needsServer('counts connections in pg_stat_activity'), async t => {
+  const db = await freshDatabase(t)
+  for (const migrate of [true, false, true]) {
+    const app = Fastify()
+    await app.register(dbPlugin, { connectionString: db.url, migrate })
+    await app.ready()
+    await app.close()
+    t.equal(await openConnections(db.name), 0, `none left (migrate: ${migrate})`)
+  }
 })
 
 t.test('a Sequelize passed in is used and left open; DATABASE_URL is then not read', async t => {

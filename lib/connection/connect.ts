@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Sequelize } from 'sequelize-typescript'
 import { CoachDbError, ConnectionError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { describeTarget, type ConnectionTarget } from '../credentials/target.js'
@@ -28,25 +27,25 @@ function ownConnectionCause (err: unknown): unknown {
 }
 
 /**
- * Opens one connection (`SELECT 1`) with bounded exponential backoff. The error names host, port
- * and database, never the password, and carries the last driver error as `cause`.
+ * Runs `attempt` (opening one connection) with bounded exponential backoff and returns what it
+ * returned. The error names host, port and database, never the password, and carries the last
+ * driver error as `cause`.
  */
-export async function connectWithRetry (sequelize: Sequelize, target: ConnectionTarget, retry: Required<ConnectRetryOptions>, log: Logger, signal?: AbortSignal): Promise<void> {
+export async function connectWithRetry<T> (attempt: () => Promise<T>, target: ConnectionTarget, retry: Required<ConnectRetryOptions>, log: Logger, signal?: AbortSignal): Promise<T> {
   const where = describeTarget(target)
   const started = Date.now()
   let delay = retry.initialDelayMs
-  for (let attempt = 1; ; attempt++) {
+  for (let tries = 1; ; tries++) {
     try {
-      await sequelize.authenticate({ logging: false })
-      return
+      return await attempt()
     } catch (caught) {
       const err = ownConnectionCause(caught) ?? caught
       const code = driverCode(err) ?? (isConnectTimeout(err) ? 'ETIMEDOUT' : undefined)
       // Start-up gave up (pluginTimeout): no more attempts; the caller reports why.
-      if (!TRANSIENT_CODES.has(code ?? '') || attempt >= retry.attempts || signal?.aborted === true) {
-        throw connectionFailure(err, code, target, attempt, Date.now() - started)
+      if (!TRANSIENT_CODES.has(code ?? '') || tries >= retry.attempts || signal?.aborted === true) {
+        throw connectionFailure(err, code, target, tries, Date.now() - started)
       }
-      log.warn({ attempt, of: retry.attempts, code, target: where, retryInMs: delay }, `database ${where} not reachable yet (${code}), retrying`)
+      log.warn({ attempt: tries, of: retry.attempts, code, target: where, retryInMs: delay }, `database ${where} not reachable yet (${code}), retrying`)
       await sleep(delay, undefined, signal !== undefined ? { signal } : undefined).catch(() => {})
       delay = Math.min(delay * 2, retry.maxDelayMs)
     }

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream'
+import type pg from 'pg'
 import type { ConnectionOptions } from 'node:tls'
 import { Sequelize } from 'sequelize-typescript'
 import type { Options as SequelizeOptions } from 'sequelize'
@@ -8,7 +9,7 @@ import { isDebugEnabled, type Logger } from '../logger.js'
 import type { ConnectionTarget } from '../credentials/target.js'
 import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import { createPgDriver, driverOpener, registerConnectionOpener, registerReplicaOpeners } from './pg-driver.js'
+import { createPgDriver, driverOpener, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
 import { tlsOptionsFor } from './tls.js'
 import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from '../defaults.js'
@@ -66,48 +67,119 @@ export interface CreateSequelizeOptions {
  * own model classes, so two apps in one process never share a connection through a model.
  */
 export function createSequelize (options: CreateSequelizeOptions): Sequelize {
-  const sequelize = buildSequelize(options)
+  const sequelize = buildSequelize(options, buildDriver(options))
   sequelize.addModels([...MODEL_CLASSES])
   return sequelize
 }
 
+/** A Sequelize opened by {@link openSequelize}. */
+export interface OpenedSequelize<T> {
+  sequelize: Sequelize
+  /** What `verify` returned (the plugin's: the verified connection, still open). */
+  verified: T
+  /**
+   * Opens the pool's first connection in the background, once (later calls return the same
+   * promise). Never rejects: a failure is logged and the next query opens another. Closing the
+   * Sequelize before it settles could leave that connection open, so wait for it first.
+   */
+  warmPool: () => Promise<void>
+}
+
 /**
- * {@link createSequelize}, connected by `connect` (which opens the first connection, e.g. with
- * retries); closed again when `connect` fails. Defining the models costs about 5 ms of CPU (four models, six associations, each
- * recomputing its model's attributes); they are defined while the server sets up that first
- * connection (backend start, authentication), which costs about as long, instead of before it.
+ * {@link createSequelize}, with the database verified by `verify`, which opens a connection of its
+ * own through the same seam as the pool's (login, TLS, keepalive, bounds; e.g. with retries). When
+ * `verify` fails, the Sequelize is closed again and its error thrown.
+ *
+ * Defining the models costs about 5 ms of CPU (four models, six associations); they are defined
+ * while the server sets up that connection (backend start, authentication) instead of before it.
+ * The pool's first connection is not opened here: on it Sequelize sends its session settings and
+ * reads all of pg_type (7–12 ms on a new backend, measured 2026-12-04), which a service that found
+ * its database and schema in order need not wait for before it is ready ({@link OpenedSequelize.warmPool}).
  */
-export async function openSequelize (options: CreateSequelizeOptions, connect: (sequelize: Sequelize) => Promise<void>): Promise<Sequelize> {
+export async function openSequelize<T extends DedicatedConnection> (options: CreateSequelizeOptions, verify: (open: ConnectionOpener) => Promise<T>): Promise<OpenedSequelize<T>> {
   let reached: () => void = () => {}
   const serverReached = new Promise<void>(resolve => { reached = resolve })
-  const sequelize = buildSequelize(options, () => { reached() })
-  const connecting = connect(sequelize)
-  // A connection that fails before reaching the server (refused, unknown host) settles `connecting`.
-  await Promise.race([serverReached, connecting.catch(() => {})])
-  sequelize.addModels([...MODEL_CLASSES])
+  const driver = buildDriver(options, () => { reached() })
+  // The connection first: Sequelize is built while it is on its way.
+  const verifying = verify(driver.open)
+  verifying.catch(() => {})
+  let sequelize: Sequelize
   try {
-    await connecting
+    sequelize = buildSequelize(options, driver)
+  } catch (err) {
+    await verifying.then(async connection => { await connection.end() }, () => {})
+    throw err
+  }
+  // A connection that fails before reaching the server (refused, unknown host) settles `verifying`.
+  await Promise.race([serverReached, verifying.catch(() => {})])
+  sequelize.addModels([...MODEL_CLASSES])
+  let verified: T
+  try {
+    verified = await verifying
   } catch (err) {
     await sequelize.close()
     throw err
   }
-  return sequelize
+  // Once the app asks the pool for a connection, the first one is on its way without us; a
+  // warm-up queued behind it (pool.max 1) would only hold the app's next query up.
+  let asked = false
+  const hook = 'fastify-coach-db:first-acquire'
+  sequelize.addHook('beforePoolAcquire', hook, () => {
+    asked = true
+    sequelize.removeHook('beforePoolAcquire', hook)
+  })
+  let warming: Promise<void> | undefined
+  const warmPool = async (): Promise<void> => {
+    // From the next turn of the event loop: the caller (start-up) finishes first.
+    warming ??= new Promise(resolve => setImmediate(resolve)).then(async () => {
+      if (!asked) await sequelize.authenticate({ logging: false })
+    }).catch((err: unknown) => {
+      options.log.warn({ err }, `fastify-coach-db: the pool's first connection failed (${(err as Error).message}); the next query opens another`)
+    })
+    await warming
+  }
+  return { sequelize, verified, warmPool }
 }
 
-function buildSequelize (options: CreateSequelizeOptions, onServerReached?: () => void): Sequelize {
-  registerVectorTypes()
-  const { target, pool, log } = options
+/** How the connections of one Sequelize open: its `dialectModule` and an opener for connections outside the pool. */
+interface Driver {
+  driver: typeof pg
+  /** Connections outside the pool (start-up's check, the migration lock). */
+  open: ConnectionOpener
+  credentials: CredentialProvider
+}
+
+function buildDriver (options: CreateSequelizeOptions, onServerReached?: () => void): Driver {
+  const { target, log } = options
   const credentials = options.credentials ?? staticCredentials(target.user, options.password)
   // The one seam for how a connection opens: login per connection, 28P01, keepalive, timeouts.
   const replicas = options.readReplicas ?? []
-  const primary = { host: target.host, port: target.port }
   const driver = createPgDriver({
     credentials,
     queryTimeoutMs: options.queryTimeoutMs ?? defaultQueryTimeoutMs(options.statementTimeoutMs ?? 0),
     log,
-    ...(replicas.length > 0 ? { readReplicas: { hosts: replicas, primary } } : {}),
+    ...(replicas.length > 0 ? { readReplicas: { hosts: replicas, primary: { host: target.host, port: target.port } } } : {}),
     ...(onServerReached !== undefined ? { onServerReached } : {})
   })
+  // Opened the same way and with the same start-up parameters as the pool's connections.
+  const open = driverOpener(driver, {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    application_name: 'fastify-coach-db',
+    ...(options.statementTimeoutMs && options.pooler !== 'transaction' ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
+    ...(options.stream !== undefined ? { stream: options.stream } : {})
+  })
+  return { driver, open, credentials }
+}
+
+function buildSequelize (options: CreateSequelizeOptions, { driver, open, credentials }: Driver): Sequelize {
+  registerVectorTypes()
+  const { target, pool, log } = options
+  const replicas = options.readReplicas ?? []
+  const primary = { host: target.host, port: target.port }
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
   const pooled = options.pooler === 'transaction'
   const sequelize = new Sequelize({
@@ -153,16 +225,8 @@ function buildSequelize (options: CreateSequelizeOptions, onServerReached?: () =
     ...options.extra
   })
   explainAcquireFailures(sequelize, pool, target)
-  // The migration lock holds a connection outside the pool, opened the same way.
-  registerConnectionOpener(sequelize, driverOpener(driver, {
-    host: target.host,
-    port: target.port,
-    database: target.database,
-    connectionTimeoutMillis: connectTimeoutMs,
-    application_name: 'fastify-coach-db',
-    ...(target.ssl ? { ssl: tlsOptions(target) } : {}),
-    ...(options.stream !== undefined ? { stream: options.stream } : {})
-  }))
+  // The migration lock's connection, outside the pool.
+  registerConnectionOpener(sequelize, open)
   if (replicas.length > 0) {
     // A driver without read fallback: a health check of a replica must not answer from the primary.
     const direct = createPgDriver({ credentials, queryTimeoutMs: connectTimeoutMs, log })

@@ -78,6 +78,7 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
     #config: pg.ClientConfig
     #inner: pg.Client | undefined
     #socket: Duplex | undefined
+    #ending: Promise<void> | undefined
 
     constructor (config: pg.ClientConfig = {}) {
       super()
@@ -254,8 +255,13 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       return undefined
     }
 
-    async #end (): Promise<void> {
-      if (this._ending) return
+    // One goodbye: a second end() (closing after a caller that did not wait) waits for the first.
+    #end (): Promise<void> {
+      this.#ending ??= this.#goodbye()
+      return this.#ending
+    }
+
+    async #goodbye (): Promise<void> {
       this._ending = true
       const inner = this.#inner
       if (inner === undefined || this._ended) return

@@ -1,4 +1,4 @@
-export { Migrator, DEFAULT_META_TABLE, DEFAULT_LOCK_TIMEOUT, type DownOptions, type UpResult } from './migrator.js'
+export { Migrator, DEFAULT_META_TABLE, DEFAULT_LOCK_TIMEOUT, type DownOptions, type UpOptions, type UpResult } from './migrator.js'
 export { MigrationLock } from './lock.js'
 export { migrationChecksum } from './checksum.js'
 export { DEFAULT_MIGRATIONS_DIR, discoverMigrations } from './discover.js'

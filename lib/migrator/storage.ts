@@ -2,6 +2,7 @@ import { QueryTypes, type Transaction } from 'sequelize'
 import type { Sequelize } from 'sequelize-typescript'
 import type { AppliedMigration } from './types.js'
 import { driverCode } from '../connection/connect.js'
+import type { DedicatedConnection } from '../connection/pg-driver.js'
 
 interface MetaRow {
   name: string
@@ -55,23 +56,31 @@ export class SchemaMigrationsStorage {
     return await this.select()
   }
 
-  /** The rows, or `undefined` when the meta table does not exist yet; creates nothing. */
-  async rowsIfExists (): Promise<AppliedMigration[] | undefined> {
+  /**
+   * The rows, or `undefined` when the meta table does not exist yet; creates nothing. Read on
+   * `connection` when one is given, else through the pool.
+   */
+  async rowsIfExists (connection?: DedicatedConnection): Promise<AppliedMigration[] | undefined> {
     try {
-      return await this.select()
+      return connection !== undefined ? (await connection.query(this.selectSql)).rows.map(row => fromMeta(row as unknown as MetaRow)) : await this.select()
     } catch (err) {
       if (driverCode(err) === '42P01') return undefined
       throw err
     }
   }
 
-  private async select (): Promise<AppliedMigration[]> {
-    const rows = await this.sequelize.query<MetaRow>(
-      `SELECT name, executed_at, duration_ms, checksum FROM ${this.quotedTable} ORDER BY name`,
-      { type: QueryTypes.SELECT }
-    )
-    return rows.map(row => ({ name: row.name, executedAt: row.executed_at, durationMs: row.duration_ms, checksum: row.checksum }))
+  private get selectSql (): string {
+    return `SELECT name, executed_at, duration_ms, checksum FROM ${this.quotedTable} ORDER BY name`
   }
+
+  private async select (): Promise<AppliedMigration[]> {
+    const rows = await this.sequelize.query<MetaRow>(this.selectSql, { type: QueryTypes.SELECT })
+    return rows.map(fromMeta)
+  }
+}
+
+function fromMeta (row: MetaRow): AppliedMigration {
+  return { name: row.name, executedAt: row.executed_at, durationMs: row.duration_ms, checksum: row.checksum }
 }
 
 function isDuplicateObject (err: unknown): boolean {

@@ -134,10 +134,10 @@ t.test('a wrong secret key fails registration with our auth error and the server
   t.match(err.message, /refused the IAM token for user "postgres"/)
   t.match(err.message, /rds-db:connect/, 'the message says what to check')
   t.notMatch(err.message, /X-Amz-Signature/, 'the token is not in the message')
-  // The cause is Sequelize's connection error; its `parent` is pg's ErrorResponse.
-  const cause = (err as Error & { cause?: { parent?: { code?: string, message?: string } } }).cause
-  t.equal(cause?.parent?.code, '28P01', 'the driver error is the cause')
-  t.match(cause?.parent?.message, /signature does not match/, 'the server\'s reason is in it')
+  // Start-up verifies with a connection of its own: the cause is pg's ErrorResponse itself.
+  const cause = (err as Error & { cause?: { code?: string, message?: string } }).cause
+  t.equal(cause?.code, '28P01', 'the driver error is the cause')
+  t.match(cause?.message, /signature does not match/, 'the server\'s reason is in it')
   t.ok(iam.seen.length >= 1 && iam.seen.length <= 2, `${iam.seen.length} logins tried (a fresh token once more), then it stops`)
   t.ok(iam.seen.every(s => !s.accepted && s.reason === 'the signature does not match'))
 })

@@ -73,3 +73,64 @@ export async function startProxy (port: number, target: { host: string, port: nu
     }
   }
 }
+
+/** A running {@link startGate}. */
+export interface TcpGate {
+  port: number
+  /** Connections accepted so far. */
+  readonly accepted: number
+  /** Connections passed on to the target so far. */
+  readonly forwarded: number
+  /** Lets every held connection and every later one through. */
+  open: () => void
+  close: () => Promise<void>
+}
+
+/**
+ * A loopback TCP proxy to `target` that forwards the first `free` connections at once and holds
+ * each later one (accepted, not forwarded) until `open()`, or, with `drop`, closes the next one
+ * at once and forwards the rest: what the plugin opens, and when, seen from outside.
+ */
+export async function startGate (target: { host: string, port: number }, options: { free: number, drop?: boolean }): Promise<TcpGate> {
+  const sockets = new Set<net.Socket>()
+  const held: Array<() => void> = []
+  let accepted = 0
+  let forwarded = 0
+  let opened = false
+  const forward = (client: net.Socket): void => {
+    forwarded++
+    const upstream = net.connect(target.port, target.host)
+    sockets.add(upstream)
+    upstream.on('close', () => sockets.delete(upstream))
+    for (const s of [client, upstream]) s.on('error', () => { client.destroy(); upstream.destroy() })
+    client.pipe(upstream).pipe(client)
+  }
+  const server = net.createServer(client => {
+    const n = ++accepted
+    sockets.add(client)
+    client.on('close', () => sockets.delete(client))
+    client.on('error', () => {})
+    if (n <= options.free || opened) return forward(client)
+    if (options.drop === true) {
+      if (n === options.free + 1) client.destroy()
+      else forward(client)
+      return
+    }
+    client.pause()
+    held.push(() => { forward(client) })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get accepted () { return accepted },
+    get forwarded () { return forwarded },
+    open: () => {
+      opened = true
+      for (const release of held.splice(0)) release()
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>(resolve => server.close(() => { resolve() }))
+    }
+  }
+}
