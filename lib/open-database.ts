@@ -7,7 +7,7 @@ import { connectWithRetry } from './connection/connect.js'
 import { describeTarget, parseConnectionString, type ConnectionTarget } from './credentials/target.js'
 import { staticCredentials, type CredentialProvider } from './credentials/provider.js'
 import type { Logger } from './logger.js'
-import type { DedicatedConnection } from './connection/pg-driver.js'
+import { handToPool, type DedicatedConnection } from './connection/pg-driver.js'
 
 /** A connected Sequelize and how to close everything opened for it. */
 export interface OpenedDatabase {
@@ -20,16 +20,16 @@ export interface OpenedDatabase {
   /** Whether `sequelize` goes through a transaction-mode pooler (option `pooler`, or an RDS Proxy host). */
   pooled: boolean
   /**
-   * The connection start-up verified the database with, still open, when asked for
-   * ({@link OpenStartup.keepConnection}) and migrations use `sequelize`'s database (no direct
-   * URL): the caller takes it over (the plugin hands it to `migrator.up`). `close` ends it too.
+   * The connection start-up verified the database with, open, for reads before the pool is set
+   * up (the plugin's read of the meta table); {@link handOver} gives it to the pool.
    */
-  connection?: DedicatedConnection
+  connection: DedicatedConnection
   /**
-   * Opens the pool's first connection in the background (Sequelize's session settings and its
-   * pg_type read, ≈ 10 ms) so the first query need not; a failure is logged. `close` waits for it.
+   * Hands {@link connection} to the pool, whose first connection it becomes (no second login),
+   * and sets that connection up in the background (Sequelize's session settings and pg_type read,
+   * ≈ 10 ms) so the first query need not wait for it; a failure is logged. `close` waits for it.
    */
-  warmPool: () => void
+  handOver: () => void
   /** Closes the pool, then the embedded engine when there is one. */
   close: () => Promise<void>
 }
@@ -40,8 +40,6 @@ export interface OpenStartup {
   signal?: AbortSignal
   /** Told which step is under way, for the timeout's message. */
   step?: (name: 'reading the secret' | 'connecting to the database') => void
-  /** Keep the verified connection open for the caller ({@link OpenedDatabase.connection}). */
-  keepConnection?: boolean
 }
 
 /**
@@ -50,7 +48,7 @@ export interface OpenStartup {
  * whatever was opened is closed again before the error is thrown.
  */
 export async function openDatabase (options: ResolvedOptions, log: Logger, startup: OpenStartup = {}): Promise<OpenedDatabase> {
-  const { signal, step, keepConnection = false } = startup
+  const { signal, step } = startup
   // pglite:// starts an in-process engine first; from there on it is an ordinary postgres:// URL.
   // The engine and the IAM signer are imported only when used: an app on PostgreSQL with a
   // password never loads them (cold start, #12).
@@ -65,7 +63,7 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
-    const { sequelize, verified, warmPool } = await openSequelize(
+    const { sequelize, verified, warmPool, endHandedOver } = await openSequelize(
       { target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none', readReplicas: replicas, ...(embedded !== undefined ? { stream: embedded.stream } : {}) },
       async (open) => await connectWithRetry(open, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
         throw iam !== undefined ? iam.explainIamRefusal(err, credentials.target, iam.signFor, options.region) : err
@@ -77,8 +75,9 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     let warming: Promise<void> | undefined
     const closePool = async (): Promise<void> => {
       await verified.end()
-      // Closing the pool while its first connection is still opening would leave that one open.
+      // Closing the pool while its first connection is still being set up would leave it open.
       await warming
+      await endHandedOver()
       await sequelize.close()
     }
     let direct: Sequelize | undefined
@@ -106,15 +105,17 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     }
     const where = describeTarget(credentials.target)
     log.info({ source: credentials.source, target: where }, `fastify-coach-db: connected to ${where} (credentials from ${credentials.source})`)
-    const kept = keepConnection && direct === undefined
-    // Not waited for: the goodbye is sent at once, the server's closing of the socket can lag.
-    if (!kept) void verified.end()
     return {
       sequelize,
       ...(direct !== undefined ? { direct } : {}),
-      ...(kept ? { connection: verified } : {}),
+      connection: verified,
       pooled,
-      warmPool: () => { warming ??= warmPool() },
+      handOver: () => {
+        if (warming !== undefined) return
+        // A connection that cannot be handed on (it broke meanwhile) is closed; the pool opens its own.
+        if (!handToPool(verified)) verified.end().catch(() => {})
+        warming = warmPool()
+      },
       close: async () => {
         try {
           await closePool()

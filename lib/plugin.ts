@@ -35,9 +35,7 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
   const folders = options.migrate && options.migrationsDir === undefined ? defaultMigrationFolders() : undefined
   folders?.catch(() => {})
   const { opened, sequelize, migrator } = await withinStartupBudget(pluginTimeout, async (signal, step) => {
-    // With migrations on, the connection that verified the database also reads the meta table
-    // (and holds the lock): ready does not wait for the pool's first connection.
-    const opened = options.sequelize === undefined ? await openDatabase(options, log, { signal, step, keepConnection: options.migrate }) : undefined
+    const opened = options.sequelize === undefined ? await openDatabase(options, log, { signal, step }) : undefined
     const sequelize = opened?.sequelize ?? adoptSequelize(options.sequelize as Sequelize, log)
     try {
       signal.throwIfAborted()
@@ -54,7 +52,9 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
       })
       if (options.migrate) {
         step('running migrations')
-        await migrator.up(opened?.connection !== undefined ? { connection: opened.connection } : {})
+        // Read on the connection that verified the database: ready does not wait for the pool's
+        // first connection to be set up (a direct URL for migrations is another database).
+        await migrator.up(opened !== undefined && opened.direct === undefined ? { connection: opened.connection } : {})
       }
       return { opened, sequelize, migrator }
     } catch (err) {
@@ -73,7 +73,7 @@ async function fastifyCoachDb (fastify: FastifyInstance, opts: CoachDbOptions): 
     throw err
   }
   // After start-up's own reads, so they do not share the server and this thread with it.
-  opened?.warmPool()
+  opened?.handOver()
   // Close only what this plugin opened: a Sequelize passed in belongs to its owner.
   if (opened !== undefined) {
     fastify.addHook('onClose', async () => {

@@ -9,6 +9,11 @@ import { captureLogs } from './helpers/log-capture.js'
 import { needsServer } from './helpers/engine.js'
 import { tableNames } from './helpers/pg.js'
 import { startGate, type TcpGate } from './helpers/tcp-proxy.js'
+import { QueryTypes } from 'sequelize'
+import { createPgDriver, driverOpener, endHandedOver, handToPool, type DedicatedConnection } from '../lib/connection/pg-driver.js'
+import { staticCredentials } from '../lib/credentials/provider.js'
+import { parseConnectionString } from '../lib/credentials/target.js'
+import { silentLogger } from '../lib/logger.js'
 
 async function openConnections (database: string): Promise<number> {
   const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' })
@@ -85,37 +90,50 @@ function serverAddress (url: string): { host: string, port: number } {
   return { host: hostname, port: Number(port || 5432) }
 }
 
-async function until (what: string, condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 10_000) throw new Error(`waited 10 s for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-}
-
-t.test('start-up needs one connection: ready with the pool\'s first connection still held back, which the first query then gets', needsServer('a TCP gate in front of the server'), async t => {
+t.test('start-up and the first queries use one connection: the one that verified the database becomes the pool\'s first', needsServer('a TCP gate in front of the server'), async t => {
   const db = await freshDatabase(t)
+  // Any connection after the first is held back: a query that needed one would wait.
   const gate = await startGate(serverAddress(db.url), { free: 1 })
   t.teardown(gate.close)
   const logs = captureLogs('info')
   const app = await buildApp(t, { connectionString: through(gate, db.url), migrate: true }, logs.logger)
-  t.equal(gate.forwarded, 1, 'one connection got through: it verified the database and read the meta table')
+  t.equal(gate.accepted, 1, 'ready after one connection: it verified the database and read the meta table')
   t.match(logs.text(), /database schema is up to date/)
-  const counting = app.db.models.User.count()
-  gate.open()
-  t.equal(await counting, 0)
+  const counted = await Promise.race([app.db.models.User.count(), new Promise(resolve => setTimeout(resolve, 5_000, 'still waiting after 5 s'))])
+  t.equal(counted, 0, 'the first query ran on it')
+  // Sequelize's own type parsers apply on the handed-over session (its range parser here; pg alone returns '[1,5)').
+  const [row] = await app.db.sequelize.query<{ r: unknown }>('SELECT int4range(1, 5) AS r', { type: QueryTypes.SELECT })
+  t.same(row?.r, [{ value: 1, inclusive: true }, { value: 5, inclusive: false }])
+  t.equal(gate.accepted, 1, 'still one connection')
   t.notMatch(logs.text(), /"level":[45]0/, 'nothing was logged as a warning or an error')
+  gate.open()
 })
 
-t.test('the pool\'s first connection failing after start-up is logged, and the next query opens another', needsServer('a TCP gate in front of the server'), async t => {
+t.test('a session handed to the pool that died before the pool took it is not used: the pool logs in again', needsServer('terminates a backend from another session'), async t => {
   const db = await freshDatabase(t)
-  const gate = await startGate(serverAddress(db.url), { free: 1, drop: true })
-  t.teardown(gate.close)
-  const logs = captureLogs('info')
-  const app = await buildApp(t, { connectionString: through(gate, db.url), migrate: true }, logs.logger)
-  await until('the warning', () => logs.text().includes('first connection failed'))
-  t.match(logs.text(), /the pool's first connection failed \(.*\); the next query opens another/)
-  t.equal(await app.db.models.User.count(), 0)
-  t.equal(gate.accepted, 3, 'start-up\'s, the dropped one, the query\'s')
+  const { target } = parseConnectionString(db.url, 'test URL')
+  const config = { host: target.host, port: target.port, database: target.database }
+  const driver = createPgDriver({ credentials: staticCredentials(target.user, undefined), queryTimeoutMs: 0, log: silentLogger() })
+  const first = await driverOpener(driver, config)()
+  const pid = (await first.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid
+  t.ok(handToPool(first), 'handed over')
+  const taker = new driver.Client(config)
+  await taker.connect()
+  t.equal((taker as unknown as { processID: number }).processID, pid, 'the next connection is that session')
+  t.ok(handToPool(taker as unknown as DedicatedConnection), 'handed over again')
+  const admin = new pg.Client({ connectionString: db.url })
+  await admin.connect()
+  t.teardown(() => admin.end())
+  await admin.query('SELECT pg_terminate_backend($1)', [pid])
+  for (let i = 0; i < 100 && (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount !== 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
+  // The client sees the socket close just after the backend exits.
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const next = new driver.Client(config)
+  await next.connect()
+  t.teardown(() => next.end())
+  t.not((next as unknown as { processID: number }).processID, pid, 'a new session')
+  t.same((await next.query('SELECT 1 AS one') as { rows: unknown[] }).rows, [{ one: 1 }])
+  await endHandedOver(driver)
 })
 
 t.test('closing at once after ready leaves no connection open (the pool\'s first one may still be opening)', needsServer('counts connections in pg_stat_activity'), async t => {

@@ -79,3 +79,10 @@ test('internals are not exported', () => {
   expect(testing).type.not.toHaveProperty('jsonbPath')
   expect(root).type.toHaveProperty('jsonbPath')
 })
+
+test('migrator.up takes a target and a connection to read on; the result says what it did', () => {
+  expect(app.db.migrator.up()).type.toBe<Promise<root.UpResult>>()
+  expect(app.db.migrator.up({ to: '20261123000000_initial_schema' })).type.not.toRaiseError()
+  expect<root.UpOptions['connection']>().type.toBe<root.DedicatedConnection | undefined>()
+  expect(app.db.migrator.up({ to: 42 })).type.toRaiseError()
+})

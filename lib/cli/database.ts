@@ -16,6 +16,8 @@ export async function openCliDatabase (env: NodeJS.ProcessEnv, flags: CoachDbOpt
   const options = resolveOptions({ pool: { max: CLI_POOL_MAX }, ...flags }, env)
   const log = silentLogger()
   const opened = await openDatabase(options, log)
+  // The verified connection becomes the pool's first: a command costs one login.
+  opened.handOver()
   const migrator = new Migrator(opened.sequelize, { ...migratorOptions(options), log })
   // An app's own models (COACH_DB_MODELS), so check and create --autogenerate compare them too.
   // Not an option of the plugin: there the app registers its models itself.

@@ -9,7 +9,7 @@ import { isDebugEnabled, type Logger } from '../logger.js'
 import type { ConnectionTarget } from '../credentials/target.js'
 import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import { createPgDriver, driverOpener, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
+import { createPgDriver, driverOpener, endHandedOver, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
 import { tlsOptionsFor } from './tls.js'
 import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from '../defaults.js'
@@ -83,6 +83,8 @@ export interface OpenedSequelize<T> {
    * Sequelize before it settles could leave that connection open, so wait for it first.
    */
   warmPool: () => Promise<void>
+  /** Ends the session handed to the pool (pg-driver's handToPool) if the pool never took it. */
+  endHandedOver: () => Promise<void>
 }
 
 /**
@@ -92,9 +94,11 @@ export interface OpenedSequelize<T> {
  *
  * Defining the models costs about 5 ms of CPU (four models, six associations); they are defined
  * while the server sets up that connection (backend start, authentication) instead of before it.
- * The pool's first connection is not opened here: on it Sequelize sends its session settings and
+ * The pool's first connection is not set up here: on it Sequelize sends its session settings and
  * reads all of pg_type (7–12 ms on a new backend, measured 2026-12-04), which a service that found
- * its database and schema in order need not wait for before it is ready ({@link OpenedSequelize.warmPool}).
+ * its database and schema in order need not wait for before it is ready. The caller hands the
+ * verified connection to the pool (pg-driver's handToPool) and calls {@link OpenedSequelize.warmPool}:
+ * that set-up then runs on the same session, in the background.
  */
 export async function openSequelize<T extends DedicatedConnection> (options: CreateSequelizeOptions, verify: (open: ConnectionOpener) => Promise<T>): Promise<OpenedSequelize<T>> {
   let reached: () => void = () => {}
@@ -138,7 +142,7 @@ export async function openSequelize<T extends DedicatedConnection> (options: Cre
     })
     await warming
   }
-  return { sequelize, verified, warmPool }
+  return { sequelize, verified, warmPool, endHandedOver: async () => { await endHandedOver(driver.driver) } }
 }
 
 /** How the connections of one Sequelize open: its `dialectModule` and an opener for connections outside the pool. */

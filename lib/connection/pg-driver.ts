@@ -63,6 +63,9 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
   const replicas = settings.readReplicas
   const isReadHost = (config: pg.ClientConfig): boolean => replicas !== undefined && replicas.hosts.some(r => r.host === config.host && r.port === Number(config.port))
   const keepAliveDelayMs = settings.keepAliveDelayMs ?? DEFAULT_KEEPALIVE_DELAY_MS
+  // A session opened outside the pool (start-up's check) and handed to it: the pool's next new
+  // connection to the same node is this session instead of another login (see handToPool).
+  let parked: Parked | undefined
 
   class CoachPgClient extends EventEmitter {
     /** Read by Sequelize's pool to evict this connection. */
@@ -79,6 +82,12 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
     #inner: pg.Client | undefined
     #socket: Duplex | undefined
     #ending: Promise<void> | undefined
+    #detach: (() => void) | undefined
+    /**
+     * The type parsers Sequelize gave this connection, sent with each query when the session was
+     * handed over (opened without them); pg reads `types` per query (its public QueryConfig).
+     */
+    #types: pg.ClientConfig['types'] | undefined
 
     constructor (config: pg.ClientConfig = {}) {
       super()
@@ -134,6 +143,17 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
     }
 
     async #connectTo (config: pg.ClientConfig): Promise<void> {
+      const handed = parked
+      if (handed !== undefined && !this.#isRead && sameNode(handed.config, config)) {
+        parked = undefined
+        handed.stopWatching()
+        if (!handed.dead) {
+          this.#attach(handed.inner, handed.socket)
+          this.#types = config.types
+          return
+        }
+        handed.socket.destroy()
+      }
       let login = await credentials.current()
       try {
         await this.#open(config, login.username, login.password)
@@ -177,20 +197,55 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
         socket.destroy()
         throw err
       }
+      this.#attach(inner, socket)
+    }
+
+    #attach (inner: pg.Client, socket: Duplex): void {
       this.#inner = inner
       this.#socket = socket
-      inner.on('error', (err) => {
+      const onError = (err: Error): void => {
         this._invalid = true
         // An EventEmitter throws an 'error' nobody listens to; pg's own client would too.
         if (this.listenerCount('error') > 0) this.emit('error', err)
-      })
-      inner.on('notice', (msg) => this.emit('notice', msg))
-      inner.on('notification', (msg) => this.emit('notification', msg))
-      inner.on('end', () => { this._ended = true; this.emit('end') })
+      }
+      const onNotice = (msg: unknown): void => { this.emit('notice', msg) }
+      const onNotification = (msg: unknown): void => { this.emit('notification', msg) }
+      const onEnd = (): void => { this._ended = true; this.emit('end') }
+      inner.on('error', onError)
+      inner.on('notice', onNotice)
+      inner.on('notification', onNotification)
+      inner.on('end', onEnd)
+      this.#detach = () => {
+        inner.off('error', onError)
+        inner.off('notice', onNotice)
+        inner.off('notification', onNotification)
+        inner.off('end', onEnd)
+      }
     }
 
-    query (...args: unknown[]): unknown {
+    /**
+     * Hands this session to the pool's next new connection to the same node; this shell is spent
+     * (its end() does nothing). False when the session is not fit to be handed on.
+     */
+    [HAND_TO_POOL] (): boolean {
       const inner = this.#inner
+      const socket = this.#socket
+      if (inner === undefined || socket === undefined || this._invalid || this._ended || this.#ending !== undefined) return false
+      this.#detach?.()
+      this.#inner = undefined
+      this.#socket = undefined
+      this._ended = true
+      this.#ending = Promise.resolve()
+      const previous = parked
+      parked = watchParked(inner, socket, this.#config)
+      previous?.stopWatching()
+      previous?.socket.destroy()
+      return true
+    }
+
+    query (...given: unknown[]): unknown {
+      const inner = this.#inner
+      const args = this.#types !== undefined ? withTypes(given, this.#types) : given
       const last = args[args.length - 1]
       const callback = typeof last === 'function' ? last as Callback : undefined
       // Nothing to bound or re-run (Sequelize's usual call: callback given, no query timeout, a
@@ -278,7 +333,87 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
   }
 
   // What Sequelize reads of the module: Client, types (parsers), native (unused).
-  return { Client: CoachPgClient, types: pg.types, defaults: pg.defaults, native: null } as unknown as typeof pg
+  const module = { Client: CoachPgClient, types: pg.types, defaults: pg.defaults, native: null } as unknown as typeof pg
+  parkedEnders.set(module, async () => {
+    const left = parked
+    parked = undefined
+    if (left === undefined) return
+    left.stopWatching()
+    await endQuietly(left.inner, left.socket)
+  })
+  return module
+}
+
+const HAND_TO_POOL = Symbol('handToPool')
+const parkedEnders = new WeakMap<object, () => Promise<void>>()
+
+interface Parked {
+  inner: pg.Client
+  socket: Duplex
+  config: pg.ClientConfig
+  /** Set when the session failed or ended while it waited. */
+  dead: boolean
+  stopWatching: () => void
+}
+
+// While parked nobody listens on the session: an error must not go unheard (it would throw),
+// and a session that died is not handed on.
+function watchParked (inner: pg.Client, socket: Duplex, config: pg.ClientConfig): Parked {
+  const entry: Parked = { inner, socket, config, dead: false, stopWatching: () => {} }
+  const died = (): void => { entry.dead = true }
+  inner.on('error', died)
+  inner.on('end', died)
+  entry.stopWatching = () => {
+    inner.off('error', died)
+    inner.off('end', died)
+  }
+  return entry
+}
+
+async function endQuietly (inner: pg.Client, socket: Duplex): Promise<void> {
+  inner.on('error', () => {})
+  const grace = setTimeout(() => { socket.destroy() }, END_GRACE_MS)
+  try {
+    await inner.end()
+  } catch {
+    // Already broken: the socket is gone either way.
+  } finally {
+    clearTimeout(grace)
+  }
+}
+
+/**
+ * Hands `connection` (a {@link DedicatedConnection} of a driver from {@link createPgDriver},
+ * open and idle) to that driver's pool: the pool's next new connection to the same node takes
+ * this session instead of logging in again, so start-up's check costs no extra connection.
+ * False when it cannot be handed on (not ours, broken, ending): the caller still owns it.
+ */
+export function handToPool (connection: DedicatedConnection): boolean {
+  const hand = (connection as unknown as { [HAND_TO_POOL]?: () => boolean })[HAND_TO_POOL]
+  return typeof hand === 'function' ? hand.call(connection) : false
+}
+
+/** Ends the session handed to `driver`'s pool by {@link handToPool} if the pool never took it. */
+export async function endHandedOver (driver: typeof pg): Promise<void> {
+  await parkedEnders.get(driver)?.()
+}
+
+function sameNode (a: pg.ClientConfig, b: pg.ClientConfig): boolean {
+  return String(a.host) === String(b.host) && Number(a.port) === Number(b.port) && a.database === b.database
+}
+
+// pg's query(text, [values], [callback]) or query(config, [values], [callback]) with `types` added.
+function withTypes (args: unknown[], types: NonNullable<pg.ClientConfig['types']>): unknown[] {
+  const [first, ...rest] = args
+  if (typeof first === 'string') {
+    const values = Array.isArray(rest[0]) ? rest.shift() as unknown[] : undefined
+    return [{ text: first, ...(values !== undefined ? { values } : {}), types }, ...rest]
+  }
+  // A Submittable (cursor, stream) brings its own handling; a config that names types keeps them.
+  if (typeof first === 'object' && first !== null && typeof (first as { submit?: unknown }).submit !== 'function' && (first as { types?: unknown }).types === undefined) {
+    return [{ ...first, types }, ...rest]
+  }
+  return args
 }
 
 function withHost (config: pg.ClientConfig, node: { host: string, port: number }): pg.ClientConfig {

@@ -27,10 +27,10 @@ export interface UpOptions {
   /** Apply the pending migrations up to and including this one (default: all). */
   to?: string
   /**
-   * An open connection to the migrations' database, opened by this package (the plugin passes the
-   * one start-up verified the database with), that this call takes over and ends: the meta table
-   * is read on it, and when something is pending the migration lock is held on it. An up-to-date
-   * schema then needs no pool connection, so start-up does not wait for the pool's first one.
+   * An open connection to the migrations' database to read the meta table on first, instead of
+   * through the pool (the plugin passes the one start-up verified the database with, so an
+   * up-to-date schema is settled before the pool's first connection is set up). Only read on;
+   * the caller keeps it. The lock, when something is pending, has a connection of its own.
    */
   connection?: DedicatedConnection
 }
@@ -93,49 +93,39 @@ export class Migrator {
    * `skip`, returns `{ applied: [], skipped: true }` when another process is migrating.
    */
   async up (options: UpOptions = {}): Promise<UpResult> {
-    // Ours until the lock takes it over; ended on every other way out.
-    let handed = options.connection
-    try {
-      // Every replica of a deployed service starts with nothing to do: one read of the meta table
-      // settles that without the lock's extra connection. Nothing pending can't become pending
-      // behind our back, so skipping the lock here is safe. The read and the listing of the
-      // files (one listing and one checksum per file for the whole command) go together.
-      const reading = this.storage.rowsIfExists(handed)
-      reading.catch(() => {})
-      const files = await this.discover()
-      const checksums = checksumsOf(files)
-      if (options.to !== undefined && !files.some(file => file.name === options.to)) {
-        throw new OptionsError(`up: no migration named "${options.to}" in ${(await this.folders()).join(', ')}. Run "coach-db status" to list migration names.`)
-      }
-      // Checksummed while the read is under way: deciding "up to date" needs them.
-      for (const file of files) checksums(file).catch(() => {})
-      const before = await reading
-      if (before !== undefined && pendingAmong(before, files).length === 0 && (this.acceptEditedMigrations || (await editedAmong(before, files, checksums)).length === 0)) {
-        this.log.info({ applied: [] }, 'database schema is up to date')
-        return { applied: [], skipped: false }
-      }
-      const lockConnection = this.migrationLock === false ? undefined : handed
-      if (lockConnection !== undefined) handed = undefined
-      const applied = await this.locked(async () => {
-        // Read again under the lock: another replica may just have migrated.
-        const rows = await this.storage.rows()
-        await this.refuseEdited(rows, files, checksums)
-        let pending = pendingAmong(rows, files)
-        if (options.to !== undefined) {
-          const last = pending.findIndex(file => file.name === options.to)
-          pending = last === -1 ? [] : pending.slice(0, last + 1)
-        }
-        for (const file of pending) await this.run(file, 'up', checksums)
-        return pending.map(file => file.name)
-      }, lockConnection)
-      if (applied === undefined) return { applied: [], skipped: true }
-      this.log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database schema is up to date')
-      return { applied, skipped: false }
-    } finally {
-      // Not waited for: the session is over once the goodbye is sent, and the server's closing
-      // of the socket (a backend exiting) can take longer than the read did.
-      handed?.end().catch(() => {})
+    // Every replica of a deployed service starts with nothing to do: one read of the meta table
+    // settles that without the lock's extra connection. Nothing pending can't become pending
+    // behind our back, so skipping the lock here is safe. The read and the listing of the
+    // files (one listing and one checksum per file for the whole command) go together.
+    const reading = this.storage.rowsIfExists(options.connection)
+    reading.catch(() => {})
+    const files = await this.discover()
+    const checksums = checksumsOf(files)
+    if (options.to !== undefined && !files.some(file => file.name === options.to)) {
+      throw new OptionsError(`up: no migration named "${options.to}" in ${(await this.folders()).join(', ')}. Run "coach-db status" to list migration names.`)
     }
+    // Checksummed while the read is under way: deciding "up to date" needs them.
+    for (const file of files) checksums(file).catch(() => {})
+    const before = await reading
+    if (before !== undefined && pendingAmong(before, files).length === 0 && (this.acceptEditedMigrations || (await editedAmong(before, files, checksums)).length === 0)) {
+      this.log.info({ applied: [] }, 'database schema is up to date')
+      return { applied: [], skipped: false }
+    }
+    const applied = await this.locked(async () => {
+      // Read again under the lock: another replica may just have migrated.
+      const rows = await this.storage.rows()
+      await this.refuseEdited(rows, files, checksums)
+      let pending = pendingAmong(rows, files)
+      if (options.to !== undefined) {
+        const last = pending.findIndex(file => file.name === options.to)
+        pending = last === -1 ? [] : pending.slice(0, last + 1)
+      }
+      for (const file of pending) await this.run(file, 'up', checksums)
+      return pending.map(file => file.name)
+    })
+    if (applied === undefined) return { applied: [], skipped: true }
+    this.log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database schema is up to date')
+    return { applied, skipped: false }
   }
 
   /** Reverts applied migrations, last applied first, under the migration lock. Returns the names reverted. */
@@ -243,14 +233,13 @@ export class Migrator {
     return planned
   }
 
-  // Runs fn under the advisory lock (unless the lock is off), held on `connection` when given
-  // (the lock takes it over) or on one of its own. Resolves to undefined when skipped.
-  private async locked<T> (fn: () => Promise<T>, connection?: DedicatedConnection): Promise<T | undefined> {
+  // Runs fn under the advisory lock (unless the lock is off). Resolves to undefined when skipped.
+  private async locked<T> (fn: () => Promise<T>): Promise<T | undefined> {
     if (this.migrationLock === false) {
       await this.storage.ensureTable()
       return await fn()
     }
-    const lock = await this.acquireLock(this.migrationLock, connection)
+    const lock = await this.acquireLock(this.migrationLock)
     if (lock === undefined) return undefined
     this.lock = lock
     try {
@@ -263,8 +252,8 @@ export class Migrator {
   }
 
   // The one call into lib/migrator/lock.ts.
-  private async acquireLock (migrationLock: MigrationLockMode, connection?: DedicatedConnection): Promise<HeldLock | undefined> {
-    return await MigrationLock.acquire(connection !== undefined ? async () => connection : this.sequelize, this.storage.tableName, { migrationLock, lockTimeout: this.lockTimeout }, this.log)
+  private async acquireLock (migrationLock: MigrationLockMode): Promise<HeldLock | undefined> {
+    return await MigrationLock.acquire(this.sequelize, this.storage.tableName, { migrationLock, lockTimeout: this.lockTimeout }, this.log)
   }
 
   private async refuseEdited (rows: AppliedMigration[], files: MigrationFile[], checksums: Checksums): Promise<void> {
