@@ -46,7 +46,9 @@ type Callback = (err: Error | null, result?: unknown) => void
  * A pg-compatible module for Sequelize's public `dialectModule` option: the one place that
  * decides how a connection is opened. Each `Client` is a thin shell over a real `pg.Client`
  * created at `connect()`, so a refused password (28P01) can be retried on a fresh client after
- * the credentials recovered, and the socket is ours to drop when a query outlives its bound.
+ * the credentials recovered, and the socket is ours to drop when a query outlives its bound. A
+ * session opened outside the pool can be handed to it ({@link handToPool}): the next `connect()`
+ * to the same node with the same session settings takes it instead of logging in again.
  */
 // Connection-level failures: the node is gone or going (refused, reset, shut down, terminated).
 const NODE_GONE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003'])
@@ -398,8 +400,12 @@ export async function endHandedOver (driver: typeof pg): Promise<void> {
   await parkedEnders.get(driver)?.()
 }
 
+// What a session is made of at login: a session opened with other settings is not handed on.
+const SESSION_SETTINGS = ['database', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'options', 'application_name', 'client_encoding', 'binary'] as const
+
 function sameNode (a: pg.ClientConfig, b: pg.ClientConfig): boolean {
-  return String(a.host) === String(b.host) && Number(a.port) === Number(b.port) && a.database === b.database
+  return String(a.host) === String(b.host) && Number(a.port) === Number(b.port) &&
+    SESSION_SETTINGS.every(key => (a as Record<string, unknown>)[key] === (b as Record<string, unknown>)[key])
 }
 
 // pg's query(text, [values], [callback]) or query(config, [values], [callback]) with `types` added.
