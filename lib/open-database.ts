@@ -7,7 +7,7 @@ import { connectWithRetry } from './connection/connect.js'
 import { describeTarget, parseConnectionString, type ConnectionTarget } from './credentials/target.js'
 import { staticCredentials, type CredentialProvider } from './credentials/provider.js'
 import type { Logger } from './logger.js'
-import { handToPool, type DedicatedConnection } from './connection/pg-driver.js'
+import type { DedicatedConnection } from './connection/pg-driver.js'
 
 /** A connected Sequelize and how to close everything opened for it. */
 export interface OpenedDatabase {
@@ -27,7 +27,8 @@ export interface OpenedDatabase {
   /**
    * Hands {@link connection} to the pool, whose first connection it becomes (no second login),
    * and sets that connection up in the background (Sequelize's session settings and pg_type read,
-   * ≈ 10 ms) so the first query need not wait for it; a failure is logged. `close` waits for it.
+   * ≈ 10 ms) so the first query need not wait for it; a failure is logged. When the pool is open
+   * already (migrations ran through it), {@link connection} is closed instead. `close` waits for it.
    */
   handOver: () => void
   /** Closes the pool, then the embedded engine when there is one. */
@@ -63,7 +64,7 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
-    const { sequelize, verified, warmPool, endHandedOver } = await openSequelize(
+    const { sequelize, verified, handOver, endHandedOver } = await openSequelize(
       { target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none', readReplicas: replicas, ...(embedded !== undefined ? { stream: embedded.stream } : {}) },
       async (open) => await connectWithRetry(open, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
         throw iam !== undefined ? iam.explainIamRefusal(err, credentials.target, iam.signFor, options.region) : err
@@ -110,12 +111,7 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
       ...(direct !== undefined ? { direct } : {}),
       connection: verified,
       pooled,
-      handOver: () => {
-        if (warming !== undefined) return
-        // A connection that cannot be handed on (it broke meanwhile) is closed; the pool opens its own.
-        if (!handToPool(verified)) verified.end().catch(() => {})
-        warming = warmPool()
-      },
+      handOver: () => { warming ??= handOver() },
       close: async () => {
         try {
           await closePool()

@@ -109,6 +109,19 @@ t.test('start-up and the first queries use one connection: the one that verified
   gate.open()
 })
 
+t.test('with pending migrations the pool is open by ready: start-up\'s connection is closed, not kept aside beside it', needsServer('counts connections in pg_stat_activity'), async t => {
+  const db = await freshDatabase(t, { migrated: false })
+  const app = await buildApp(t, { connectionString: db.url, migrate: true, pool: { max: 1, min: 0, acquire: 30_000, idle: 10_000 } })
+  t.equal(await app.db.models.User.count(), 0)
+  // The lock's and start-up's connections end just after; what stays is the pool's one.
+  let open = await openConnections(db.name)
+  for (let i = 0; i < 100 && open > 1; i++) {
+    await new Promise(resolve => setTimeout(resolve, 20))
+    open = await openConnections(db.name)
+  }
+  t.equal(open, 1, 'one connection (pool.max 1) while the app runs')
+})
+
 t.test('a session handed to the pool that died before the pool took it is not used: the pool logs in again', needsServer('terminates a backend from another session'), async t => {
   const db = await freshDatabase(t)
   const { target } = parseConnectionString(db.url, 'test URL')

@@ -9,7 +9,7 @@ import { isDebugEnabled, type Logger } from '../logger.js'
 import type { ConnectionTarget } from '../credentials/target.js'
 import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import { createPgDriver, driverOpener, endHandedOver, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
+import { createPgDriver, driverOpener, endHandedOver, handToPool, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
 import { tlsOptionsFor } from './tls.js'
 import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from '../defaults.js'
@@ -78,11 +78,14 @@ export interface OpenedSequelize<T> {
   /** What `verify` returned (the plugin's: the verified connection, still open). */
   verified: T
   /**
-   * Opens the pool's first connection in the background, once (later calls return the same
-   * promise). Never rejects: a failure is logged and the next query opens another. Closing the
-   * Sequelize before it settles could leave that connection open, so wait for it first.
+   * Gives `verified` to the pool as its first connection (pg-driver's handToPool) and sets that
+   * connection up in the background, once (later calls return the same promise). When the pool
+   * has opened a connection already (migrations ran through it), `verified` is closed instead:
+   * kept aside it would sit idle beside the pool's. Never rejects: a failure is logged and the
+   * next query opens another. Closing the Sequelize before it settles could leave that connection
+   * open, so wait for it first.
    */
-  warmPool: () => Promise<void>
+  handOver: () => Promise<void>
   /** Ends the session handed to the pool (pg-driver's handToPool) if the pool never took it. */
   endHandedOver: () => Promise<void>
 }
@@ -97,8 +100,8 @@ export interface OpenedSequelize<T> {
  * The pool's first connection is not set up here: on it Sequelize sends its session settings and
  * reads all of pg_type (7–12 ms on a new backend, measured 2026-12-04), which a service that found
  * its database and schema in order need not wait for before it is ready. The caller hands the
- * verified connection to the pool (pg-driver's handToPool) and calls {@link OpenedSequelize.warmPool}:
- * that set-up then runs on the same session, in the background.
+ * verified connection to the pool with {@link OpenedSequelize.handOver}: that set-up then runs on
+ * the same session, in the background.
  */
 export async function openSequelize<T extends DedicatedConnection> (options: CreateSequelizeOptions, verify: (open: ConnectionOpener) => Promise<T>): Promise<OpenedSequelize<T>> {
   let reached: () => void = () => {}
@@ -132,17 +135,22 @@ export async function openSequelize<T extends DedicatedConnection> (options: Cre
     asked = true
     sequelize.removeHook('beforePoolAcquire', hook)
   })
-  let warming: Promise<void> | undefined
-  const warmPool = async (): Promise<void> => {
-    // From the next turn of the event loop: the caller (start-up) finishes first.
-    warming ??= new Promise(resolve => setImmediate(resolve)).then(async () => {
-      if (!asked) await sequelize.authenticate({ logging: false })
-    }).catch((err: unknown) => {
-      options.log.warn({ err }, `fastify-coach-db: the pool's first connection failed (${(err as Error).message}); the next query opens another`)
-    })
-    await warming
+  let handing: Promise<void> | undefined
+  const handOver = async (): Promise<void> => {
+    if (handing === undefined) {
+      // A connection that cannot be handed on (it broke meanwhile) is closed; the pool opens its own.
+      handing = asked || !handToPool(verified)
+        ? verified.end().catch(() => {})
+        // From the next turn of the event loop: the caller (start-up) finishes first.
+        : new Promise(resolve => setImmediate(resolve)).then(async () => {
+          if (!asked) await sequelize.authenticate({ logging: false })
+        }).catch((err: unknown) => {
+          options.log.warn({ err }, `fastify-coach-db: the pool's first connection failed (${(err as Error).message}); the next query opens another`)
+        })
+    }
+    await handing
   }
-  return { sequelize, verified, warmPool, endHandedOver: async () => { await endHandedOver(driver.driver) } }
+  return { sequelize, verified, handOver, endHandedOver: async () => { await endHandedOver(driver.driver) } }
 }
 
 /** How the connections of one Sequelize open: its `dialectModule` and an opener for connections outside the pool. */
