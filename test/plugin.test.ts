@@ -149,6 +149,31 @@ t.test('a session handed to the pool that died before the pool took it is not us
   await endHandedOver(driver)
 })
 
+t.test('a parked session whose server ended it, seen before its socket closed, is dropped without an unhandled error', needsServer('terminates a backend from another session'), async t => {
+  const db = await freshDatabase(t)
+  const gate = await startGate(serverAddress(db.url), { free: 100, closeDelayMs: 1_000 })
+  t.teardown(gate.close)
+  const { target } = parseConnectionString(db.url, 'test URL')
+  const config = { host: '127.0.0.1', port: gate.port, database: target.database }
+  const driver = createPgDriver({ credentials: staticCredentials(target.user, undefined), queryTimeoutMs: 0, log: silentLogger() })
+  const first = await driverOpener(driver, config)()
+  const pid = (await first.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid
+  t.ok(handToPool(first))
+  const admin = new pg.Client({ connectionString: db.url })
+  await admin.connect()
+  t.teardown(() => admin.end())
+  await admin.query('SELECT pg_terminate_backend($1)', [pid])
+  // The server's goodbye (57P01) has arrived; the socket closes a second later.
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const next = new driver.Client(config)
+  await next.connect()
+  t.teardown(() => next.end())
+  t.not((next as unknown as { processID: number }).processID, pid, 'a new session')
+  // Past the delayed close of the dropped one: an 'error' nobody listened to would have thrown by now.
+  await new Promise(resolve => setTimeout(resolve, 1_200))
+  t.same((await next.query('SELECT 1 AS one') as { rows: unknown[] }).rows, [{ one: 1 }])
+})
+
 t.test('closing at once after ready leaves no connection open (the pool\'s first one may still be opening)', needsServer('counts connections in pg_stat_activity'), async t => {
   const db = await freshDatabase(t)
   for (const migrate of [true, false, true]) {

@@ -148,13 +148,13 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       const handed = parked
       if (handed !== undefined && !this.#isRead && sameNode(handed.config, config)) {
         parked = undefined
-        handed.stopWatching()
         if (!handed.dead) {
+          handed.stopWatching()
           this.#attach(handed.inner, handed.socket)
           this.#types = config.types
           return
         }
-        handed.socket.destroy()
+        dropParked(handed)
       }
       let login = await credentials.current()
       try {
@@ -240,8 +240,7 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       this.#ending = Promise.resolve()
       const previous = parked
       parked = watchParked(inner, socket, this.#config)
-      previous?.stopWatching()
-      previous?.socket.destroy()
+      if (previous !== undefined) dropParked(previous)
       return true
     }
 
@@ -370,6 +369,13 @@ function watchParked (inner: pg.Client, socket: Duplex, config: pg.ClientConfig)
     inner.off('end', died)
   }
   return entry
+}
+
+// Destroying the socket makes pg report the lost connection as an 'error': still heard.
+function dropParked (entry: Parked): void {
+  entry.inner.on('error', () => {})
+  entry.stopWatching()
+  entry.socket.destroy()
 }
 
 async function endQuietly (inner: pg.Client, socket: Duplex): Promise<void> {

@@ -91,7 +91,7 @@ export interface TcpGate {
  * each later one (accepted, not forwarded) until `open()`, or, with `drop`, closes the next one
  * at once and forwards the rest: what the plugin opens, and when, seen from outside.
  */
-export async function startGate (target: { host: string, port: number }, options: { free: number, drop?: boolean }): Promise<TcpGate> {
+export async function startGate (target: { host: string, port: number }, options: { free: number, drop?: boolean, closeDelayMs?: number }): Promise<TcpGate> {
   const sockets = new Set<net.Socket>()
   const held: Array<() => void> = []
   let accepted = 0
@@ -103,7 +103,10 @@ export async function startGate (target: { host: string, port: number }, options
     sockets.add(upstream)
     upstream.on('close', () => sockets.delete(upstream))
     for (const s of [client, upstream]) s.on('error', () => { client.destroy(); upstream.destroy() })
-    client.pipe(upstream).pipe(client)
+    client.pipe(upstream)
+    // closeDelayMs: the server's last bytes arrive at once, its closing of the socket later.
+    upstream.pipe(client, { end: options.closeDelayMs === undefined })
+    if (options.closeDelayMs !== undefined) upstream.on('end', () => { setTimeout(() => { client.end() }, options.closeDelayMs) })
   }
   const server = net.createServer(client => {
     const n = ++accepted
