@@ -104,6 +104,14 @@ t.test('start-up and the first queries use one connection: the one that verified
   // Sequelize's own type parsers apply on the handed-over session (its range parser here; pg alone returns '[1,5)').
   const [row] = await app.db.sequelize.query<{ r: unknown }>('SELECT int4range(1, 5) AS r', { type: QueryTypes.SELECT })
   t.same(row?.r, [{ value: 1, inclusive: true }, { value: 5, inclusive: false }])
+  // Also for a query object of pg's own (what pg-query-stream and pg-cursor build) on a transaction's connection.
+  const viaQuery = await app.db.sequelize.transaction(async (transaction) => {
+    const connection = (transaction as unknown as { connection: { query: (query: unknown) => unknown } }).connection
+    return await new Promise<unknown[]>((resolve, reject) => {
+      connection.query(new pg.Query({ text: 'SELECT int4range(1, 5) AS r' }, undefined, (err: Error | undefined, result: { rows: unknown[] }) => { if (err !== undefined && err !== null) reject(err); else resolve(result.rows) }))
+    })
+  })
+  t.same(viaQuery, [{ r: [{ value: 1, inclusive: true }, { value: 5, inclusive: false }] }])
   t.equal(gate.accepted, 1, 'still one connection')
   t.notMatch(logs.text(), /"level":[45]0/, 'nothing was logged as a warning or an error')
   gate.open()

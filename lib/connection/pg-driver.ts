@@ -421,11 +421,15 @@ function withTypes (args: unknown[], types: NonNullable<pg.ClientConfig['types']
     const values = Array.isArray(rest[0]) ? rest.shift() as unknown[] : undefined
     return [{ text: first, ...(values !== undefined ? { values } : {}), types }, ...rest]
   }
-  // A Submittable (cursor, stream) brings its own handling; a config that names types keeps them.
-  if (typeof first === 'object' && first !== null && typeof (first as { submit?: unknown }).submit !== 'function' && (first as { types?: unknown }).types === undefined) {
-    return [{ ...first, types }, ...rest]
+  if (typeof first !== 'object' || first === null || (first as { types?: unknown }).types !== undefined) return args
+  if (typeof (first as { submit?: unknown }).submit === 'function') {
+    // A query object (pg.Query, pg-query-stream, pg-cursor) reads `types` when it is built; pg's
+    // client gives one without them its own parsers the same way (client.js, query()).
+    const result = (first as { _result?: { _types?: unknown } })._result
+    if (result !== undefined && result._types === undefined) result._types = types
+    return args
   }
-  return args
+  return [{ ...first, types }, ...rest]
 }
 
 function withHost (config: pg.ClientConfig, node: { host: string, port: number }): pg.ClientConfig {
