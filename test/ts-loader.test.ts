@@ -14,3 +14,10 @@ t.test('the source-map hook sees what tsx compiles', async t => {
   // This file and its imports were compiled by tsx before the test ran.
   t.ok(state.seen > 0, `the in-thread hook saw tsx's output (${state.seen} files)`)
 })
+
+t.test('test processes load TypeScript through tsx alone, not also through tap\'s ts-node plugin', async t => {
+  // A first run after `npm ci` used to add @tapjs/typescript (tap rebuilt itself only after
+  // computing the loaders): the same file then compiled differently in test processes and in the
+  // CLI children, and the coverage report mixed their source maps (scripts/tap-plugins.mjs).
+  t.notMatch(process.execArgv.join(' '), /@tapjs\/typescript/)
+})
