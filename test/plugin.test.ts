@@ -4,7 +4,7 @@ import Fastify from 'fastify'
 import pg from 'pg'
 import { Sequelize } from 'sequelize-typescript'
 import dbPlugin, { ConnectionError, OptionsError } from '../lib/index.js'
-import { buildApp, freshDatabase, registrationError } from './helpers/app.js'
+import { buildApp, freshDatabase, registrationError, serverOf } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { needsServer } from './helpers/engine.js'
 import { tableNames } from './helpers/pg.js'
@@ -85,15 +85,10 @@ function through (gate: TcpGate, url: string): string {
   return behind.toString()
 }
 
-function serverAddress (url: string): { host: string, port: number } {
-  const { hostname, port } = new URL(url)
-  return { host: hostname, port: Number(port || 5432) }
-}
-
 t.test('start-up and the first queries use one connection: the one that verified the database becomes the pool\'s first', needsServer('a TCP gate in front of the server'), async t => {
   const db = await freshDatabase(t)
   // Any connection after the first is held back: a query that needed one would wait.
-  const gate = await startGate(serverAddress(db.url), { free: 1 })
+  const gate = await startGate(serverOf(db.url), { free: 1 })
   t.teardown(gate.close)
   const logs = captureLogs('info')
   const app = await buildApp(t, { connectionString: through(gate, db.url), migrate: true }, logs.logger)
@@ -159,7 +154,7 @@ t.test('a session handed to the pool that died before the pool took it is not us
 
 t.test('a parked session whose server ended it, seen before its socket closed, is dropped without an unhandled error', needsServer('terminates a backend from another session'), async t => {
   const db = await freshDatabase(t)
-  const gate = await startGate(serverAddress(db.url), { free: 100, closeDelayMs: 1_000 })
+  const gate = await startGate(serverOf(db.url), { free: 100, closeDelayMs: 1_000 })
   t.teardown(gate.close)
   const { target } = parseConnectionString(db.url, 'test URL')
   const config = { host: '127.0.0.1', port: gate.port, database: target.database }

@@ -109,7 +109,8 @@ export async function openSequelize<T extends DedicatedConnection> (options: Cre
   const driver = buildDriver(options, () => { reached() })
   // The connection first: Sequelize is built while it is on its way.
   const verifying = verify(driver.open)
-  verifying.catch(() => {})
+  // Settles either way: a failure is thrown below, where `verifying` is awaited.
+  const settled = verifying.catch(() => {})
   let sequelize: Sequelize
   try {
     sequelize = buildSequelize(options, driver)
@@ -118,7 +119,7 @@ export async function openSequelize<T extends DedicatedConnection> (options: Cre
     throw err
   }
   // A connection that fails before reaching the server (refused, unknown host) settles `verifying`.
-  await Promise.race([serverReached, verifying.catch(() => {})])
+  await Promise.race([serverReached, settled])
   sequelize.addModels([...MODEL_CLASSES])
   let verified: T
   try {

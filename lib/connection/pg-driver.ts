@@ -320,16 +320,8 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
     async #goodbye (): Promise<void> {
       this._ending = true
       const inner = this.#inner
-      if (inner === undefined || this._ended) return
-      // A silent host never acknowledges the goodbye: give it a moment, then drop the socket.
-      const grace = setTimeout(() => { this.#socket?.destroy() }, END_GRACE_MS)
-      try {
-        await inner.end()
-      } catch {
-        // Already broken: the socket is gone either way.
-      } finally {
-        clearTimeout(grace)
-      }
+      if (inner === undefined || this._ended || this.#socket === undefined) return
+      await goodbye(inner, this.#socket)
     }
   }
 
@@ -339,8 +331,10 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
     const left = parked
     parked = undefined
     if (left === undefined) return
+    // Nobody listens on it any more: an error while saying goodbye must not go unheard.
+    left.inner.on('error', () => {})
     left.stopWatching()
-    await endQuietly(left.inner, left.socket)
+    await goodbye(left.inner, left.socket)
   })
   return module
 }
@@ -378,8 +372,8 @@ function dropParked (entry: Parked): void {
   entry.socket.destroy()
 }
 
-async function endQuietly (inner: pg.Client, socket: Duplex): Promise<void> {
-  inner.on('error', () => {})
+// A silent host never acknowledges the goodbye: give it a moment, then drop the socket.
+async function goodbye (inner: pg.Client, socket: Duplex): Promise<void> {
   const grace = setTimeout(() => { socket.destroy() }, END_GRACE_MS)
   try {
     await inner.end()
