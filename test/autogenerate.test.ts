@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -7,6 +7,8 @@ import { DEFAULT_MIGRATIONS_DIR } from '../lib/migrator/index.js'
 import { isWidening } from '../lib/drift/autogenerate.js'
 import { freshDatabase } from './helpers/app.js'
 import { runCli } from './helpers/cli.js'
+
+const t = fileTest()
 
 // The round trip of `coach-db create --autogenerate`, all through the CLI on a real database:
 // an app model (COACH_DB_MODELS) → autogenerate → up → check passes → down → check differs again.

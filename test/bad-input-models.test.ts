@@ -1,6 +1,8 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { inspect } from 'node:util'
 import { buildApp, freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // Bad input through the models and raw SQL, table-driven: each case must fail with an error that
 // names the field or constraint, carries no stack or secret in its message, and changes no row.

@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { buildExampleApp } from '../example/app.js'
 import { loadFixtures } from '../lib/fixtures/index.js'
 import { tableCounts } from '../lib/testing/index.js'
 import { freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // Bad input through the example service's routes, table-driven: each request gets the status a
 // client should see, a body that names the field or rule, no stack and no secret, and no row of

@@ -1,7 +1,9 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import type { FastifyInstance } from 'fastify'
 import { fixtures, isolateEachTest, loadFixtures, type Fixtures } from '../lib/testing/index.js'
 import { buildApp, freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // ON DELETE CASCADE through the models, counted on the fixture set. Every subtest starts from the
 // fixtures again (isolateEachTest), so each deletion is measured against the same state.

@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import pg from 'pg'
 import { createSequelize } from '../lib/connection/create-sequelize.js'
 import { silentLogger } from '../lib/logger.js'
@@ -6,6 +6,8 @@ import { DEFAULT_POOL } from '../lib/options.js'
 import { canonicalCheck, countSchema, diffSchemas, expectedSchema, normalizeSqlType, type SchemaShape, type TableShape } from '../lib/drift/index.js'
 import { freshDatabase } from './helpers/app.js'
 import { runCli } from './helpers/cli.js'
+
+const t = fileTest()
 
 async function execute (url: string, statements: string[]): Promise<void> {
   const client = new pg.Client({ connectionString: url })

@@ -1,4 +1,5 @@
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { execFile } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -7,8 +8,10 @@ import { promisify } from 'node:util'
 import Fastify from 'fastify'
 import dbPlugin from '../lib/index.js'
 import { freshDatabase } from './helpers/app.js'
-import { runBin } from './helpers/cli.js'
+import { runBin, runCli } from './helpers/cli.js'
 import { queryRows } from './helpers/pg.js'
+
+const t = fileTest()
 
 async function scratchApp (t: Test, pkg: Record<string, unknown>): Promise<string> {
   const app = await mkdtemp(join(tmpdir(), 'coach-db-app-'))
@@ -28,6 +31,7 @@ for (const [kind, pkg] of [['CommonJS', {}], ['ESM', { type: 'module' }]] as con
     const db = await freshDatabase(t, { migrated: false })
     const app = await scratchApp(t, pkg)
     const env = { DATABASE_URL: db.url }
+    // The first command through the bin, as a user runs it in their app's folder; the rest in-process.
     const created = await runBin(['create', 'app notes'], env, app)
     t.equal(created.code, 0, created.err)
     t.match(created.out, /added "coach-db": \{ "migrations": "migrations" \} to /, 'says where it declared the folder')
@@ -38,16 +42,16 @@ for (const [kind, pkg] of [['CommonJS', {}], ['ESM', { type: 'module' }]] as con
     t.match(text, /import\('fastify-coach-db'\)\.MigrationFn/, 'typed through JSDoc')
     t.equal(await loadsOnPlainNode(join(app, 'migrations', file as string)), 'function function', 'plain Node loads it')
 
-    const up = await runBin(['up'], env, app)
+    const up = await runCli(['up'], env, app)
     t.equal(up.code, 0, up.err)
     t.match(up.out, /^applied {2}20261123000000_initial_schema\napplied {2}\d{14}_app_notes$/)
     t.equal((await queryRows(db.url, 'SELECT count(*)::int AS n FROM schema_migrations'))[0]?.n, 2)
     if (kind === 'CommonJS') return
     // The same folders for every command, and for the plugin started in the app's folder.
-    const status = await runBin(['status', '--json'], env, app)
+    const status = await runCli(['status', '--json'], env, app)
     t.match(JSON.parse(status.out), [{ state: 'applied' }, { name: /_app_notes$/, state: 'applied' }])
-    t.equal((await runBin(['plan'], env, app)).out, 'Nothing to apply: the database is up to date.')
-    const second = await runBin(['create', 'more notes'], env, app)
+    t.equal((await runCli(['plan'], env, app)).out, 'Nothing to apply: the database is up to date.')
+    const second = await runCli(['create', 'more notes'], env, app)
     t.notMatch(second.out, /added|note:/, 'a second create writes to the declared folder')
     const pluginDb = await freshDatabase(t, { migrated: false })
     const cwd = process.cwd()

@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { freshDatabase } from './helpers/app.js'
-import { childEnv, runBin, runCli } from './helpers/cli.js'
+import { childEnv, runCli } from './helpers/cli.js'
+
+const t = fileTest()
 
 const BIN = fileURLToPath(new URL('../bin/coach-db.js', import.meta.url))
 
@@ -25,7 +27,7 @@ t.test('every command exits quietly when its reader goes away (EPIPE)', async t 
     t.equal(run.err, '', `coach-db ${args.join(' ')}: nothing on stderr`)
     t.equal(run.code, 0, `coach-db ${args.join(' ')}: exit code of the command itself`)
   }
-  const status = await runBin(['status', '--json'], env)
+  const status = await runCli(['status', '--json'], env)
   t.match(JSON.parse(status.out), [{ name: '20261123000000_initial_schema', state: 'applied' }], 'up ran to the end although nobody read its output')
 })
 

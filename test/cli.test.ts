@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { freshDatabase } from './helpers/app.js'
 import { runCli } from './helpers/cli.js'
 import { tableNames } from './helpers/pg.js'
+
+const t = fileTest()
 
 const BIN = fileURLToPath(new URL('../bin/coach-db.js', import.meta.url))
 

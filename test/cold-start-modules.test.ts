@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { freshDatabase } from './helpers/app.js'
 import { needsServer } from './helpers/engine.js'
+
+const t = fileTest()
 
 // Cold start (issue 12): an app on PostgreSQL with a password loads only what its start-up
 // runs. The embedded engine, the schema diff, the Secrets Manager path and the IAM signer are

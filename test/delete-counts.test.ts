@@ -1,6 +1,8 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { buildExampleApp } from '../example/app.js'
 import { freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // DELETE /users/:id says how many sessions, conversations and messages went with the user. While
 // clients are posting messages to that user's conversations the figures must still be exact:

@@ -1,10 +1,12 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as root from '../lib/index.js'
 import * as testing from '../lib/testing/index.js'
 import { errorTable, readmeTable, registryRows } from '../scripts/error-table.js'
+
+const t = fileTest()
 
 // One registry of error codes (lib/error-codes.ts): every code the source uses is in it, every
 // class that carries one is exported from the package root, and the README's table is the

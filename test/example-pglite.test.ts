@@ -1,6 +1,8 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { buildExampleApp } from '../example/app.js'
 import { loadDemoDataIfEmpty } from '../example/demo-data.js'
+
+const t = fileTest()
 
 // The example service on the embedded engine, as `npm start` runs it without DATABASE_URL
 // (in memory here): migrations on start, the demo fixtures, and the routes under concurrent

@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LOCK_FILE } from '../lib/engine/data-directory.js'
+
+const t = fileTest()
 
 // `npm start` end to end, as a process: starts on an embedded directory, prints the URL and curl
 // lines, serves, and exits 0 on SIGTERM/SIGINT after closing PGlite (its lock file is gone).

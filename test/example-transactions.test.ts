@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { buildExampleApp } from '../example/app.js'
 import { loadFixtures } from '../lib/fixtures/index.js'
 import { tableCounts } from '../lib/testing/index.js'
 import { freshDatabase } from './helpers/app.js'
 import { onPglite } from './helpers/engine.js'
+
+const t = fileTest()
 
 // The example's write routes run in request transactions (route config.transaction) and pass no
 // { transaction } by hand. What a client and the database show for that, on PostgreSQL and on

@@ -1,7 +1,9 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { buildExampleApp } from '../example/app.js'
 import { loadFixtures } from '../lib/fixtures/index.js'
 import { freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // The example service against real PostgreSQL: a fresh migrated database for this file, the
 // project's fixtures, and requests through app.inject. Assertions are what a client sees.

@@ -1,7 +1,9 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import type { FastifyInstance } from 'fastify'
 import { buildExampleApp } from '../example/app.js'
 import { factoriesSuite } from './helpers/factories-suite.js'
+
+const t = fileTest()
 
 // The factories on the embedded engine as an app's tests would use it without a server:
 // `pglite://memory`, in process, the example service migrated on register. One session shared by

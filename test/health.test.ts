@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { OptionsError } from '../lib/index.js'
 import { buildApp, freshDatabase, registrationError, serverOf } from './helpers/app.js'
 import { needsServer } from './helpers/engine.js'
 import { freePort, startProxy } from './helpers/tcp-proxy.js'
+
+const t = fileTest()
 
 t.test('app.db.health() on a migrated database: ready, with latency, vector version and pool figures', async t => {
   const db = await freshDatabase(t)

@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { Op, Sequelize, type WhereOptions } from 'sequelize'
 import { isolateEachTest, loadFixtures, type MessageLabel } from '../lib/testing/index.js'
 import { jsonbPath } from '../lib/index.js'
 import { buildApp, freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // JSONB queries on messages.citations through the models, each checked against the labels the
 // fixture data says must match (fixtures/messages.ts).

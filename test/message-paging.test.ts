@@ -1,6 +1,8 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { buildExampleApp } from '../example/app.js'
 import { freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // Paging through a conversation whose messages share timestamps (bulkCreate, a message and its
 // reply in one millisecond, rows written in one transaction by SQL) must return each message

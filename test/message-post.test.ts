@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { ValidationError } from 'sequelize'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freshDatabase, buildApp } from './helpers/app.js'
 import { needsServer } from './helpers/engine.js'
+
+const t = fileTest()
 
 // Message.post, the one-statement write path: what it writes and returns must be what
 // Message.create + touching the conversation would, and its refusals must be the same.

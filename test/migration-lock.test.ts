@@ -1,4 +1,6 @@
-import t from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
+import pg from 'pg'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import dbPlugin, { MigrationError, Migrator } from '../lib/index.js'
@@ -8,14 +10,30 @@ import { sequelizeFor, testMigrations } from './helpers/migrator.js'
 import { queryRows } from './helpers/pg.js'
 import { needsServer } from './helpers/engine.js'
 
+const t = fileTest()
+
 // Replicas contending for the advisory lock need a server with separate sessions; PGlite has one.
 const server = needsServer('replicas contending for the migration lock: PGlite is one session')
 
 const SLOW = testMigrations('slow')
 
+// The migration lock is a bigint advisory key (objsubid 1); the slow migration's gate is a two-int key (2).
+const MIGRATION_LOCK = "locktype = 'advisory' AND granted AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
 async function lockIsHeld (url: string): Promise<boolean> {
-  const rows = await queryRows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+  const rows = await queryRows(url, `SELECT count(*)::int AS n FROM pg_locks WHERE ${MIGRATION_LOCK}`)
   return (rows[0]?.n as number) > 0
+}
+
+/** Closes the slow migration's gate: it waits, holding the migration lock, until `open()`. */
+async function closedGate (t: Test, url: string): Promise<{ open: () => Promise<void> }> {
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', () => {}) // the kill tests terminate it with the rest
+  await client.connect()
+  await client.query('SELECT pg_advisory_lock(2026, 1203)')
+  const open = async (): Promise<void> => { await client.end().catch(() => {}) }
+  t.teardown(open)
+  return { open }
 }
 
 async function untilLockHeld (url: string): Promise<void> {
@@ -42,6 +60,7 @@ t.test('eight replicas starting together run the initial migration exactly once'
 
 t.test('while a slow migration holds the lock: wait waits, skip starts, fail fails', server, async t => {
   const db = await freshDatabase(t, { migrated: false })
+  const gate = await closedGate(t, db.url)
   const holder = new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW })
   const holding = holder.up()
   await untilLockHeld(db.url)
@@ -70,6 +89,7 @@ t.test('while a slow migration holds the lock: wait waits, skip starts, fail fai
   t.equal((timedOut as MigrationError).code, 'ERR_COACH_DB_MIGRATION_LOCKED')
   t.match((timedOut as Error).message, /waited 100 ms \(lockTimeout\)/)
 
+  await gate.open()
   const waiter = new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW })
   const waited = await waiter.up()
   t.same(await holding, { applied: ['20261203000000_slow_table'], skipped: false }, 'the holder applied it')
@@ -79,6 +99,7 @@ t.test('while a slow migration holds the lock: wait waits, skip starts, fail fai
 
 t.test('a holder killed mid-migration leaves no partial schema, and the next start completes', server, async t => {
   const db = await freshDatabase(t, { migrated: false })
+  await closedGate(t, db.url)
   const holder = new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW })
   const holding = holder.up().catch((e: unknown) => e)
   await untilLockHeld(db.url)
@@ -97,12 +118,14 @@ t.test('a holder killed mid-migration leaves no partial schema, and the next sta
 
 t.test('the lock\'s session killed mid-migration: the migration is not recorded (ERR_COACH_DB_MIGRATION_LOCK_LOST)', server, async t => {
   const db = await freshDatabase(t, { migrated: false })
+  const gate = await closedGate(t, db.url)
   const holder = new Migrator(sequelizeFor(t, db.url), { migrationsDir: SLOW })
   const holding = holder.up().catch((e: unknown) => e)
   await untilLockHeld(db.url)
   // Only the lock's own connection: the migration's transaction goes on, then finds the lock gone.
-  const killed = await queryRows(db.url, "SELECT pg_terminate_backend(pid) AS killed FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+  const killed = await queryRows(db.url, `SELECT pg_terminate_backend(pid) AS killed FROM pg_locks WHERE ${MIGRATION_LOCK}`)
   t.same(killed, [{ killed: true }])
+  await gate.open()
   const err = await holding
   t.type(err, MigrationError)
   t.equal((err as MigrationError).code, 'ERR_COACH_DB_MIGRATION_LOCK_LOST')

@@ -1,4 +1,5 @@
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { cp, mkdtemp, readdir, readFile, appendFile, rm, writeFile } from 'node:fs/promises'
 
 import { tmpdir } from 'node:os'
@@ -11,6 +12,8 @@ import { runCli } from './helpers/cli.js'
 import { TEMPLATES } from '../lib/cli/commands/create.js'
 import { DEFAULT_MIGRATIONS_DIR } from '../lib/migrator/discover.js'
 import { queryRows } from './helpers/pg.js'
+
+const t = fileTest()
 
 async function tempDir (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'coach-db-migrations-'))

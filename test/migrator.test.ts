@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Migrator } from '../lib/migrator/migrator.js'
@@ -7,6 +7,8 @@ import { freshDatabase } from './helpers/app.js'
 import { sequelizeFor, testMigrations } from './helpers/migrator.js'
 import { captureSql } from '../lib/migrator/capture-sql.js'
 import { onPglite } from './helpers/engine.js'
+
+const t = fileTest()
 
 const BROKEN_DIR = fileURLToPath(new URL('./migrations/broken/', import.meta.url))
 

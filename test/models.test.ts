@@ -1,7 +1,9 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { inspect } from 'node:util'
 import { Op, UniqueConstraintError, ValidationError, DatabaseError } from 'sequelize'
 import { buildApp, freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 const db = await freshDatabase(t)
 const app = await buildApp(t, { connectionString: db.url })

@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { OptionsError } from '../lib/index.js'
 import { buildApp, freshDatabase, registrationError } from './helpers/app.js'
 import { runCli } from './helpers/cli.js'
 import { testMigrations } from './helpers/migrator.js'
+
+const t = fileTest()
 
 // The plugin and the CLI turn the environment into options in one place (lib/options.ts): the
 // same variables give the same result, or the same error, from both.

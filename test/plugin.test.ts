@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import net from 'node:net'
 import Fastify from 'fastify'
 import pg from 'pg'
@@ -14,6 +14,8 @@ import { createPgDriver, driverOpener, endHandedOver, handToPool, type Dedicated
 import { staticCredentials } from '../lib/credentials/provider.js'
 import { parseConnectionString } from '../lib/credentials/target.js'
 import { silentLogger } from '../lib/logger.js'
+
+const t = fileTest()
 
 async function openConnections (database: string): Promise<number> {
   const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' })

@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { hasPostgresBinaries } from './helpers/engine.js'
 import { startPrivateCluster, type PrivateCluster } from './helpers/private-cluster.js'
 import { pgbouncerMissing, startPgBouncer, type Bouncer } from './helpers/topology.js'
@@ -6,6 +6,8 @@ import { buildApp, registrationError } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { OptionsError } from '../lib/index.js'
 import { isRdsProxyHost } from '../lib/open-database.js'
+
+const t = fileTest()
 
 // PgBouncer in pool_mode=transaction, as RDS Proxy multiplexes: the app's pool goes through it,
 // migrations and their session-level lock go to the primary through directUrl.

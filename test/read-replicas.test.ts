@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { QueryTypes } from 'sequelize'
 import { hasPostgresBinaries } from './helpers/engine.js'
@@ -7,6 +7,8 @@ import { startStreamingReplica, type StreamingReplica } from './helpers/topology
 import { buildApp } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { resolveOptions } from '../lib/options.js'
+
+const t = fileTest()
 
 // A real streaming replica (pg_basebackup -R, hot standby) of a private cluster: reads go to it,
 // writes and transactions to the primary, and losing it under read traffic fails no request.

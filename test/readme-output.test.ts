@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { readFile } from 'node:fs/promises'
 import { format } from 'node:util'
 import { printSection } from '../example/readme-output.js'
 import { needsServer } from './helpers/engine.js'
+
+const t = fileTest()
 
 // The README's feature sections paste what `npx tsx example/readme-output.ts <section>` printed.
 // Each is run again here and compared with the README (ids, latencies, timestamps and durations

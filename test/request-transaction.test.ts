@@ -1,4 +1,5 @@
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { QueryTypes } from 'sequelize'
 import { Sequelize } from 'sequelize-typescript'
@@ -8,6 +9,8 @@ import { poolFigures } from '../lib/connection/sequelize-internals.js'
 import { freshDatabase, registrationError } from './helpers/app.js'
 import { needsServer } from './helpers/engine.js'
 import { queryRows } from './helpers/pg.js'
+
+const t = fileTest()
 
 const database = await freshDatabase(t)
 

@@ -1,11 +1,14 @@
 import { inspect } from 'node:util'
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import Fastify, { type FastifyInstance } from 'fastify'
 import dbPlugin, { ConnectionError } from '../lib/index.js'
 import { FakeSecretsManager, useDummyAwsEnv } from './helpers/fake-secrets-manager.js'
 import { startPrivateCluster, type PrivateCluster } from './helpers/private-cluster.js'
 import { needsPrivateCluster } from './helpers/engine.js'
 import { captureLogs } from './helpers/log-capture.js'
+
+const t = fileTest()
 
 // Password rotation against a PostgreSQL that checks passwords, with traffic running throughout:
 // open connections keep working, new ones pick up the new password, and no request fails.
@@ -60,7 +63,7 @@ async function buildApp (t: Test, secretId: string, logs = captureLogs('debug'))
 }
 
 /** Requests in a loop from a few workers until stopped; every response is kept. */
-function traffic (app: FastifyInstance, workers = 3): { stop: () => Promise<Array<{ at: number, status: number, pid?: number, body: string }>> } {
+function traffic (app: FastifyInstance, workers = 3): { pids: () => number, stop: () => Promise<Array<{ at: number, status: number, pid?: number, body: string }>> } {
   const results: Array<{ at: number, status: number, pid?: number, body: string }> = []
   let running = true
   const loops = Array.from({ length: workers }, async () => {
@@ -71,6 +74,7 @@ function traffic (app: FastifyInstance, workers = 3): { stop: () => Promise<Arra
     }
   })
   return {
+    pids: () => new Set(results.map(r => r.pid).filter(pid => pid !== undefined)).size,
     stop: async () => {
       running = false
       await Promise.all(loops)
@@ -112,7 +116,9 @@ t.test('rotation under traffic: zero failed requests, new connections use the ne
   const { app, opened } = await buildApp(t, 'coach/rotating', logs)
   const load = traffic(app)
   const bursts: number[] = []
-  await new Promise(resolve => setTimeout(resolve, 200))
+  // Until each worker has been served on a connection of its own: a login still in flight at the
+  // rotation would complete after it with the old password (on a busy machine logins are slow).
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline && load.pids() < 3;) await new Promise(resolve => setTimeout(resolve, 20))
 
   // AWS single-user rotation: pending version, then the database, then AWSCURRENT moves.
   fake.set('coach/rotating', secretFor(PASSWORDS[1] as string), 'AWSPENDING')

@@ -1,8 +1,11 @@
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import pg from 'pg'
 import { Migrator } from '../lib/migrator/migrator.js'
 import { freshDatabase } from './helpers/app.js'
 import { sequelizeFor } from './helpers/migrator.js'
+
+const t = fileTest()
 
 // The contract (../shared/schema.md), column by column: [table, column, data type, nullable, default].
 const CONTRACT_COLUMNS: Array<[string, string, string, 'YES' | 'NO', string | null]> = [

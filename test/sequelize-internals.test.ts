@@ -1,10 +1,13 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
+import { Sequelize as BaseSequelize } from 'sequelize'
 import { Sequelize } from 'sequelize-typescript'
 import { CoachDbError } from '../lib/errors.js'
 import { checkSequelizeInternals, explainAcquireFailures, installedClsNamespace, sequelizeVersion } from '../lib/connection/sequelize-internals.js'
 import { createSequelize } from '../lib/connection/create-sequelize.js'
 import { silentLogger } from '../lib/logger.js'
 import { beginTestTransaction } from '../lib/testing/index.js'
+
+const t = fileTest()
 
 // The private Sequelize surface lib/connection/sequelize-internals.ts relies on. None of these
 // tests opens a connection: the check runs before anything is sent.
@@ -66,6 +69,7 @@ t.test('the CLS namespace Sequelize uses is read from the one place', async t =>
   const before = installedClsNamespace()
   const namespace = { get () {}, set () {}, run (fn: () => unknown) { return fn() }, bind<F> (fn: F) { return fn } }
   Sequelize.useCLS(namespace)
-  t.teardown(() => { (Sequelize as unknown as { _cls: unknown })._cls = before })
+  // useCLS writes Sequelize's base class (sequelize-typescript's extends it): put it back there.
+  t.teardown(() => { (BaseSequelize as unknown as { _cls: unknown })._cls = before })
   t.equal(installedClsNamespace(), namespace)
 })

@@ -1,10 +1,12 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import pg from 'pg'
 import { OptionsError, runSessionCleanup, SESSION_CLEANUP_LOCK } from '../lib/index.js'
 import { buildApp, freshDatabase, registrationError } from './helpers/app.js'
 import { needsServer } from './helpers/engine.js'
 import { queryRows } from './helpers/pg.js'
 import { captureLogs } from './helpers/log-capture.js'
+
+const t = fileTest()
 
 const database = await freshDatabase(t)
 const [owner] = await queryRows<{ id: string }>(database.url, "INSERT INTO users (email, name, role) VALUES ('sessions@example.test', 'Owner', 'coach') RETURNING id")

@@ -1,4 +1,5 @@
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import net from 'node:net'
 import Fastify from 'fastify'
 import pg from 'pg'
@@ -7,6 +8,8 @@ import { MigrationLock } from '../lib/migrator/index.js'
 import { freshDatabase, serverOf } from './helpers/app.js'
 import { FakeSecretsManager, useDummyAwsEnv } from './helpers/fake-secrets-manager.js'
 import { needsServer } from './helpers/engine.js'
+
+const t = fileTest()
 
 // Start-up must fit Fastify's pluginTimeout (issue 11, item 6): each wait ends with our own
 // StartupTimeoutError naming what to change, never AVV_ERR_PLUGIN_EXEC_TIMEOUT.

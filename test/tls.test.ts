@@ -1,4 +1,5 @@
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { hasPostgresBinaries } from './helpers/engine.js'
 import { startPrivateCluster, type PrivateCluster } from './helpers/private-cluster.js'
 import { makeOtherCa, serveCertificateFromOwnCa, type TestCa } from './helpers/topology.js'
@@ -6,6 +7,8 @@ import { buildApp, registrationError } from './helpers/app.js'
 import { rdsCaBundle, tlsOptionsFor } from '../lib/connection/tls.js'
 import { effectiveSslMode, isRdsHost } from '../lib/credentials/ssl-mode.js'
 import { ConnectionError, OptionsError } from '../lib/index.js'
+
+const t = fileTest()
 
 // TLS as RDS serves it: a server certificate signed by a CA, checked by the client. Here the CA
 // is one the test makes, so verify-full can pass for real and fail for real.

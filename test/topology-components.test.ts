@@ -1,7 +1,9 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import pg from 'pg'
 import { startPrivateCluster } from './helpers/private-cluster.js'
 import { makeOtherCa, pgbouncerMissing, serveCertificateFromOwnCa, startPgBouncer, startStreamingReplica } from './helpers/topology.js'
+
+const t = fileTest()
 
 // The real components the production-topology tests stand on: a streaming replica, a PgBouncer in
 // transaction mode and a server certificate from a CA of our own.

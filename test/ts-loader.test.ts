@@ -1,4 +1,6 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
+
+const t = fileTest()
 
 // test/helpers/ts-loader.mjs hooks in where it expects tsx to (this thread or a loader thread),
 // from tsx's own table of Node versions. If tsx moved, the coverage fix would silently stop

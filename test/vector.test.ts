@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from './helpers/file-test.js'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { QueryTypes } from 'sequelize'
@@ -8,6 +8,8 @@ import { OptionsError } from '../lib/errors.js'
 import { createFactories, testEngine } from '../lib/testing/index.js'
 import { MessageEmbedding } from './vector/message-embedding.js'
 import { buildApp, freshDatabase } from './helpers/app.js'
+
+const t = fileTest()
 
 // docs/vector.md end to end, on PostgreSQL or PGlite (COACH_DB_TEST_ENGINE=pglite): the app's
 // migrations (a table referencing messages, an HNSW index built CONCURRENTLY outside a

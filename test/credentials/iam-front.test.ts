@@ -1,4 +1,5 @@
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { QueryTypes } from 'sequelize'
 import { needsServer } from '../helpers/engine.js'
@@ -7,6 +8,8 @@ import { issueServerCertificate, type ServerCertificate } from '../helpers/topol
 import { fixClock, startIamFront, verifyIamToken, type IamFront } from '../helpers/iam-front.js'
 import { buildApp, freshDatabase, registrationError } from '../helpers/app.js'
 import { ConnectionError } from '../../lib/index.js'
+
+const t = fileTest()
 
 // IAM authentication end to end: the plugin signs a token per new connection and logs in through
 // a PostgreSQL-protocol front that checks it the way RDS does (TLS, cleartext password, SigV4

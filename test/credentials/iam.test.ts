@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { iamCredentials } from '../../lib/credentials/iam.js'
 import { OptionsError } from '../../lib/index.js'
 import { registrationError } from '../helpers/app.js'
 import { amzDate, expectedSignature as signatureFor, verifyIamToken } from '../helpers/iam-front.js'
 import { resolveOptions } from '../../lib/options.js'
+
+const t = fileTest()
 
 // The token is checked the way RDS checks it: recompute the SigV4 presigned signature for the
 // fixed test credentials at the token's own X-Amz-Date (test/credentials/iam-front.test.ts logs in

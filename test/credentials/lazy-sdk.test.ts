@@ -1,8 +1,10 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { createRequire } from 'node:module'
 import dbPlugin from '../../lib/index.js'
 import { buildApp, freshDatabase, serverOf } from '../helpers/app.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
+
+const t = fileTest()
 
 // Issue 12: the AWS SDK is loaded only when a secret is used, so an app that connects with a
 // URL never pays for it. The SDK is CommonJS, so what was loaded shows in require's cache.

@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import pg from 'pg'
 import { hasOpenssl, startPrivateCluster, type PrivateCluster } from '../helpers/private-cluster.js'
 import { buildApp, registrationError } from '../helpers/app.js'
 import { needsPrivateCluster } from '../helpers/engine.js'
 import { ConnectionError } from '../../lib/index.js'
+
+const t = fileTest()
 
 // The helper itself: passwords are really checked, TLS works, and stop/start keeps port and data.
 const binaries = needsPrivateCluster('a private cluster')

@@ -1,5 +1,7 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { parseRdsSecret } from '../../lib/credentials/rds-secret.js'
+
+const t = fileTest()
 
 // How the secret's optional "sslmode" maps to TLS: on and unverified by default (RDS requires
 // TLS), off with "disable", certificate checked with "verify-ca" / "verify-full".

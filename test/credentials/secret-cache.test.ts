@@ -1,10 +1,12 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import Fastify, { type FastifyInstance } from 'fastify'
 import dbPlugin from '../../lib/index.js'
 import { SecretCache } from '../../lib/credentials/secret-cache.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
 import { freshDatabase, serverOf } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'
+
+const t = fileTest()
 
 // The secret's TTL and single flight: unit level with a fake clock, then through the plugin with
 // the real SDK (the shared server trusts every password, so only the reads are under test here).

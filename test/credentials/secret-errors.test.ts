@@ -1,10 +1,12 @@
 import { inspect } from 'node:util'
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { OptionsError, SecretError } from '../../lib/index.js'
 import type { CoachDbOptions } from '../../lib/index.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { registrationError } from '../helpers/app.js'
+
+const t = fileTest()
 
 // Every way reading the secret can fail, through the plugin, the real SDK and real HTTP.
 useDummyAwsEnv()

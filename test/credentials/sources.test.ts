@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
-import t, { type Test } from 'tap'
+import { type Test } from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import Fastify from 'fastify'
 import dbPlugin from '../../lib/index.js'
 import type { CoachDbOptions } from '../../lib/index.js'
@@ -7,6 +8,8 @@ import { resolveOptions } from '../../lib/options.js'
 import { FakeSecretsManager, useDummyAwsEnv } from '../helpers/fake-secrets-manager.js'
 import { freshDatabase, serverOf } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'
+
+const t = fileTest()
 
 // Where credentials come from, in the documented order: connectionString option, secretId option,
 // DB_SECRET_NAME (or DB_SECRET_ARN) with AWS_REGION, DATABASE_URL.

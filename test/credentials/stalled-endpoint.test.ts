@@ -1,4 +1,4 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import dbPlugin, { SecretError } from '../../lib/index.js'
@@ -7,6 +7,8 @@ import { freshDatabase, serverOf } from '../helpers/app.js'
 import { captureLogs } from '../helpers/log-capture.js'
 import { runCli } from '../helpers/cli.js'
 import { needsServer } from '../helpers/engine.js'
+
+const t = fileTest()
 
 // A Secrets Manager endpoint that accepts requests and never answers (issue 11, item 5): reads
 // are bounded, new connections keep using the cached credentials, nothing stays wedged once the

@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { execFile } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
+
+const t = fileTest()
 
 // PGlite's own .d.ts fail an app's strict build (skipLibCheck: false: missing `Emscripten`), and
 // PGlite is an optional peer an app may not have installed: none of our declaration files may

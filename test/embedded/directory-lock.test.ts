@@ -1,13 +1,18 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { spawn } from 'node:child_process'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
+import { startEmbedded } from '../../lib/engine/index.js'
+import { silentLogger } from '../../lib/logger.js'
 
-// Two real processes on one data directory, the way two `npm start`s would meet. Each round uses
-// a new directory but the same snapshot folder, so the second round starts from the snapshot the
-// first one saved: a lock copied through the snapshot would let the second process in.
+const t = fileTest()
+
+// Two real processes on one data directory, the way two `npm start`s would meet: a child holds it,
+// this test process comes second. Each round uses a new directory but the same snapshot folder, so
+// the second round starts from the snapshot the first one saved: a lock copied through the
+// snapshot would let the second process in.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CHILD = fileURLToPath(new URL('./hold-directory.ts', import.meta.url))
 
@@ -34,13 +39,11 @@ t.test('a second process is refused while the first holds the directory, round a
     const dir = join(root, `db-${round}`)
     const first = await open(dir, snapshotDir)
     t.ok(first.answer.opened, `round ${round}: the first process opens ${dir}`)
-    const second = await open(dir, snapshotDir)
-    t.same(second.answer, { refused: 'ERR_COACH_DB_EMBEDDED_IN_USE' }, `round ${round}: the second process is refused`)
-    await second.stop()
+    await t.rejects(startEmbedded(`pglite://${dir}`, silentLogger(), { snapshotDir }), { code: 'ERR_COACH_DB_EMBEDDED_IN_USE', message: new RegExp(`already open by process ${first.answer.opened}`) }, `round ${round}: the second process is refused`)
     await first.stop()
-    const third = await open(dir, snapshotDir)
-    t.ok(third.answer.opened, `round ${round}: once the first has stopped, the directory opens again`)
-    await third.stop()
+    const again = await startEmbedded(`pglite://${dir}`, silentLogger(), { snapshotDir })
+    t.pass(`round ${round}: once the first has stopped, the directory opens again`)
+    await again.close()
   }
   t.ok((await readdir(snapshotDir)).some(name => name.endsWith('.tar')), 'later rounds started from the saved snapshot')
 })

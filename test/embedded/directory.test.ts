@@ -1,10 +1,12 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { buildApp } from '../helpers/app.js'
 import { startEmbedded, EmbeddedEngineError } from '../../lib/engine/index.js'
 import { LOCK_FILE } from '../../lib/engine/data-directory.js'
 import { silentLogger } from '../../lib/logger.js'
+
+const t = fileTest()
 
 const log = silentLogger()
 

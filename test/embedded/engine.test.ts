@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import pg from 'pg'
 import { connect } from 'node:net'
 import { Sequelize } from 'sequelize'
 import { startEmbedded, WAIT_FAILURE_SQLSTATE } from '../../lib/engine/index.js'
 import { silentLogger } from '../../lib/logger.js'
+
+const t = fileTest()
 
 // One engine for the whole file: a PGlite start costs about a second (several without the
 // initdb snapshot). A short idle-in-transaction wait keeps the deadlock test fast.

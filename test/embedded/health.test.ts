@@ -1,7 +1,9 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { startEmbedded } from '../../lib/engine/index.js'
 import { silentLogger } from '../../lib/logger.js'
 import { buildApp } from '../helpers/app.js'
+
+const t = fileTest()
 
 // The engine answers nothing itself: app.db.health() on PGlite is a real round trip through the
 // one session, so it waits behind another connection's transaction, and it fails once the engine

@@ -1,4 +1,4 @@
-// A process that opens one pglite://<directory> and holds it until its stdin closes: the second
+// A process that opens one pglite://<directory> and holds it until its stdin closes: the first
 // process in test/embedded/directory-lock.test.ts. Prints one JSON line: {"opened":pid} or
 // {"refused":code}. argv: <directory> <snapshot folder>.
 import { startEmbedded } from '../../lib/engine/index.js'

@@ -1,7 +1,9 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
+
+const t = fileTest()
 
 // An app that only talks to PostgreSQL never loads PGlite (issue 12): run in a child process where
 // @electric-sql/* can't be resolved, as when the optional peer is not installed. The hook reports

@@ -1,5 +1,7 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { registrationError } from '../helpers/app.js'
+
+const t = fileTest()
 
 // PGlite accepts `SET statement_timeout` and shows the value, but never enforces it: its
 // WebAssembly build has no timer to interrupt a statement (`SELECT pg_sleep(1)` under a 200 ms

@@ -1,9 +1,11 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import { fileURLToPath } from 'node:url'
 import { QueryTypes } from 'sequelize'
 import { Migrator } from '../../lib/migrator/migrator.js'
 import { MigrationError } from '../../lib/errors.js'
 import { buildApp } from '../helpers/app.js'
+
+const t = fileTest()
 
 // The plugin on pglite://memory exactly as an app would use it: default pool (20 connections),
 // migrations on start with the advisory lock. One app for the file.

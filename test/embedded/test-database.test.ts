@@ -1,6 +1,8 @@
-import t from 'tap'
+import { fileTest } from '../helpers/file-test.js'
 import pg from 'pg'
 import { createEmbeddedTestDatabase, testEngine } from '../../lib/testing/embedded-database.js'
+
+const t = fileTest()
 
 // The fallback `npm test` uses on a machine without PostgreSQL.
 t.test('a migrated embedded test database with the fixtures', async t => {

@@ -3,13 +3,23 @@ import { main, type CliIo } from '../../lib/cli/main.js'
 /** What one `coach-db` run printed and returned. */
 export interface CliRun { code: number, out: string, err: string }
 
-/** Runs `coach-db <args>` in-process with its own output and environment. */
-export async function runCli (args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+/**
+ * Runs `coach-db <args>` in-process with its own output and environment. With `cwd` it runs in
+ * that directory, the process's own cwd for the time of the command: only for the files that
+ * test/helpers/shared-runner.ts runs alone.
+ */
+export async function runCli (args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliRun> {
   const out: string[] = []
   const err: string[] = []
   const io: CliIo = { out: line => { out.push(line) }, err: line => { err.push(line) }, env }
-  const code = await main(args, io)
-  return { code, out: out.join('\n'), err: err.join('\n') }
+  const before = process.cwd()
+  if (cwd !== undefined) process.chdir(cwd)
+  try {
+    const code = await main(args, io)
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  } finally {
+    process.chdir(before)
+  }
 }
 
 const BIN = new URL('../../bin/coach-db.js', import.meta.url).pathname

@@ -1,7 +1,9 @@
-// Test-only: holds the migration lock long enough for other processes to meet it.
+// Test-only: holds the migration lock for as long as a test keeps the gate closed (an advisory lock
+// on the two-int key (2026, 1203), see test/migration-lock.test.ts), so other processes meet it
+// however slow the machine is. With no gate held it runs at once.
 export async function up ({ context }) {
   await context.query('CREATE TABLE slow_table (id int)')
-  await context.query(`SELECT pg_sleep(${Number(process.env.SLOW_MIGRATION_SECONDS ?? 1.5)})`)
+  await context.query('SELECT pg_advisory_xact_lock_shared(2026, 1203)')
 }
 
 export async function down ({ context }) {

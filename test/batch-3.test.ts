@@ -1,0 +1,3 @@
+import { runBatch } from './helpers/shared-runner.js'
+
+runBatch(2, 3, 4)
