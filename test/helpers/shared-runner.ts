@@ -16,7 +16,7 @@ import { lendTo } from './file-test.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
-const ALONE = new Set([
+export const ALONE = new Set([
   'test/cli-create.test.ts', // process.chdir into a scratch app
   'test/credentials/iam-front.test.ts', // replaces Date; AWS keys in process.env
   'test/credentials/secret-cache.test.ts', // AWS settings in process.env (fake-secrets-manager)
@@ -33,7 +33,7 @@ const ALONE = new Set([
 
 // Started first so that no batch is left with one of them at the end: files of 10 s and more
 // (child processes, PGlite boots, a private cluster), longest first.
-const LONG = [
+export const LONG = [
   'test/embedded/directory-lock.test.ts',
   'test/cli-pipe.test.ts',
   'test/example-server.test.ts',
@@ -111,16 +111,15 @@ function runId (): string | undefined {
 }
 
 /**
- * Runs the files this batch claims: the ALONE ones one at a time, then the rest `jobs` at a time.
- * The ALONE files mostly wait (timeouts, TTLs): when the batches share one list, the last batch
- * leaves them to the others and starts on the rest at once, which keeps the cores busy.
+ * Runs the files this batch claims: the ALONE ones one at a time, then the rest `jobs` at a time,
+ * then any ALONE file still unclaimed. The ALONE files mostly wait (timeouts, TTLs): when the
+ * batches share one list, the last batch leaves them to the others and starts on the rest at
+ * once, which keeps the cores busy.
  */
 export function runBatch (index: number, count: number, jobs: number): void {
   const files = sharedFiles()
   const { claim, dynamic } = claimer(files, index, count)
-  const takesAlone = !dynamic || index < count - 1
   const next = (alone: boolean): string | undefined => {
-    if (alone && !takesAlone) return undefined
     for (;;) {
       const position = files.findIndex(file => ALONE.has(file) === alone)
       if (position === -1) return undefined
@@ -132,7 +131,7 @@ export function runBatch (index: number, count: number, jobs: number): void {
   const perFile = Number(process.env.TAP_TIMEOUT ?? 120) * 1000
   tap.setTimeout(perFile * files.length)
   tap.jobs = 1
-  tap.test('files that change what the process shares, one at a time', async t => {
+  const alone = async (t: Test): Promise<void> => {
     for (let file = next(true); file !== undefined; file = next(true)) {
       const env = { ...process.env }
       const cwd = process.cwd()
@@ -141,7 +140,8 @@ export function runBatch (index: number, count: number, jobs: number): void {
       Object.assign(process.env, env)
       process.chdir(cwd)
     }
-  })
+  }
+  if (!dynamic || index < count - 1) tap.test('files that change what the process shares, one at a time', alone)
   tap.test('files that run together', { jobs }, async t => {
     await Promise.all(Array.from({ length: jobs }, async () => {
       for (let file = next(false); file !== undefined; file = next(false)) {
@@ -149,6 +149,7 @@ export function runBatch (index: number, count: number, jobs: number): void {
       }
     }))
   })
+  tap.test('files that change what the process shares, those left', alone)
 }
 
 async function load (t: Test, file: string): Promise<void> {
