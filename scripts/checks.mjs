@@ -3,6 +3,7 @@
 // import rules, the type tests; and tap's rebuild after `npm ci`, about 30 s). Each one's output
 // is printed when it ends; the exit code is 1 if any failed.
 import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 
 const CHECKS = [
   ['tsc', ['--noEmit', '--incremental', '--tsBuildInfoFile', 'node_modules/.cache/coach-db/tsc.tsbuildinfo']],
@@ -12,8 +13,9 @@ const CHECKS = [
 ]
 
 const results = await Promise.all(CHECKS.map(([command, args]) => new Promise(resolve => {
-  const bin = command === 'node' ? process.execPath : `node_modules/.bin/${command}`
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const bin = command === 'node' ? process.execPath : join('node_modules', '.bin', command)
+  // On Windows node_modules/.bin holds .cmd shims, which only a shell runs.
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' && command !== 'node' })
   let output = ''
   child.stdout.on('data', chunk => { output += chunk })
   child.stderr.on('data', chunk => { output += chunk })
