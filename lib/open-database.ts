@@ -3,6 +3,7 @@ import type { ResolvedOptions } from './options.js'
 import { resolveCredentials } from './credentials/index.js'
 import { isEmbeddedUrl } from './engine/url.js'
 import { createSequelize, openSequelize } from './connection/create-sequelize.js'
+import { HAND_OVER_GRACE_MS } from './defaults.js'
 import { connectWithRetry } from './connection/connect.js'
 import { describeTarget, parseConnectionString, type ConnectionTarget } from './credentials/target.js'
 import { staticCredentials, type CredentialProvider } from './credentials/provider.js'
@@ -64,7 +65,7 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
     step?.('connecting to the database')
     const replicas = options.readReplicas.length > 0 ? options.readReplicas : credentials.readReplicas ?? []
     const pooled = options.pooler === 'transaction' || (options.pooler === undefined && isRdsProxyHost(credentials.target.host))
-    const { sequelize, verified, handOver, endHandedOver } = await openSequelize(
+    const { sequelize, verified, handOver, finishHandOver } = await openSequelize(
       { target: credentials.target, credentials: credentials.credentials, pool: options.pool, log, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, pooler: pooled ? 'transaction' : 'none', readReplicas: replicas, ...(embedded !== undefined ? { stream: embedded.stream } : {}) },
       async (open) => await connectWithRetry(open, credentials.target, options.connectRetry, log, signal).catch((err: unknown) => {
         throw iam !== undefined ? iam.explainIamRefusal(err, credentials.target, iam.signFor, options.region) : err
@@ -73,12 +74,10 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
       credentials.credentials.close()
       throw err
     })
-    let warming: Promise<void> | undefined
     const closePool = async (): Promise<void> => {
       await verified.end()
       // Closing the pool while its first connection is still being set up would leave it open.
-      await warming
-      await endHandedOver()
+      await finishHandOver(HAND_OVER_GRACE_MS)
       await sequelize.close()
     }
     let direct: Sequelize | undefined
@@ -111,7 +110,7 @@ export async function openDatabase (options: ResolvedOptions, log: Logger, start
       ...(direct !== undefined ? { direct } : {}),
       connection: verified,
       pooled,
-      handOver: () => { warming ??= handOver() },
+      handOver: () => { void handOver() },
       close: async () => {
         try {
           await closePool()

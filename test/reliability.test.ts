@@ -31,6 +31,27 @@ t.test('the database comes up 2 s after the app starts: startup succeeds within 
   t.ok(logs.lines.filter(line => line.includes('not reachable yet')).length >= 2, 'it retried while the database was down')
 })
 
+t.test('the host goes silent while the pool\'s first connection is being set up: close still ends, soon', needsServer('a silent host is a TCP-level failure of a server'), async t => {
+  // Start-up's connection goes to the pool after ready, where Sequelize sets it up (its SET and
+  // pg_type read) in the background; with no queryTimeoutMs nothing bounds those queries, and
+  // close used to wait for them until TCP keepalive gave up (minutes). The proxy goes silent at
+  // the first of them.
+  const port = await freePort()
+  const url = new URL(db.url)
+  url.port = String(port)
+  const proxy = await startProxy(port, { host: '127.0.0.1', port: Number(new URL(db.url).port || 5432) }, { silenceOn: /pg_type|SET / })
+  t.teardown(proxy.close)
+  const logs = captureLogs('info')
+  const app = Fastify({ logger: logs.logger })
+  await app.register(dbPlugin, { connectionString: url.toString(), connectRetry: false })
+  await app.ready()
+  const closing = app.close().then(() => 'closed')
+  const outcome = await Promise.race([closing, sleep(15_000).then(() => 'still waiting after 15 s')])
+  t.equal(outcome, 'closed', 'close ends')
+  t.notMatch(logs.text(), /first connection failed/, 'and does not report the connection it dropped as a failure')
+  await closing
+})
+
 t.test('the database host goes silent: every request settles with a CoachDbError, and the pool serves again once it is back', needsServer('a silent host is a TCP-level failure of a server'), async t => {
   const port = await freePort()
   const url = new URL(db.url)

@@ -9,7 +9,7 @@ import { isDebugEnabled, type Logger } from '../logger.js'
 import type { ConnectionTarget } from '../credentials/target.js'
 import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
-import { createPgDriver, driverOpener, endHandedOver, handToPool, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
+import { createPgDriver, driverOpener, dropHandedOver, endHandedOver, handToPool, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
 import { tlsOptionsFor } from './tls.js'
 import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from '../defaults.js'
@@ -83,11 +83,16 @@ export interface OpenedSequelize<T> {
    * has opened a connection already (migrations ran through it), `verified` is closed instead:
    * kept aside it would sit idle beside the pool's. Never rejects: a failure is logged and the
    * next query opens another. Closing the Sequelize before it settles could leave that connection
-   * open, so wait for it first.
+   * open: call {@link finishHandOver} first.
    */
   handOver: () => Promise<void>
-  /** Ends the session handed to the pool (pg-driver's handToPool) if the pool never took it. */
-  endHandedOver: () => Promise<void>
+  /**
+   * Before closing: waits for the hand-over's set-up for up to `graceMs`, then drops the session
+   * if that set-up is still running (its queries are unbounded with no queryTimeoutMs, so a host
+   * gone silent since would hold close until TCP keepalive gives up), and ends it if the pool
+   * never took it.
+   */
+  finishHandOver: (graceMs: number) => Promise<void>
 }
 
 /**
@@ -137,6 +142,7 @@ export async function openSequelize<T extends DedicatedConnection> (options: Cre
     sequelize.removeHook('beforePoolAcquire', hook)
   })
   let handing: Promise<void> | undefined
+  let dropped = false
   const handOver = async (): Promise<void> => {
     if (handing === undefined) {
       // A connection that cannot be handed on (it broke meanwhile) is closed; the pool opens its own.
@@ -146,12 +152,26 @@ export async function openSequelize<T extends DedicatedConnection> (options: Cre
         : new Promise(resolve => setImmediate(resolve)).then(async () => {
           if (!asked) await sequelize.authenticate({ logging: false })
         }).catch((err: unknown) => {
-          options.log.warn({ err }, `fastify-coach-db: the pool's first connection failed (${(err as Error).message}); the next query opens another`)
+          // Dropped on purpose by finishHandOver: closing, not a failure.
+          if (!dropped) options.log.warn({ err }, `fastify-coach-db: the pool's first connection failed (${(err as Error).message}); the next query opens another`)
         })
     }
     await handing
   }
-  return { sequelize, verified, handOver, endHandedOver: async () => { await endHandedOver(driver.driver) } }
+  const finishHandOver = async (graceMs: number): Promise<void> => {
+    if (handing !== undefined) {
+      let timer: NodeJS.Timeout | undefined
+      const late = await Promise.race([handing.then(() => false), new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(true) }, graceMs) })])
+      clearTimeout(timer)
+      if (late) {
+        dropped = true
+        dropHandedOver(driver.driver)
+        await handing
+      }
+    }
+    await endHandedOver(driver.driver)
+  }
+  return { sequelize, verified, handOver, finishHandOver }
 }
 
 /** How the connections of one Sequelize open: its `dialectModule` and an opener for connections outside the pool. */

@@ -68,6 +68,9 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
   // A session opened outside the pool (start-up's check) and handed to it: the pool's next new
   // connection to the same node is this session instead of another login (see handToPool).
   let parked: Parked | undefined
+  // The socket of the pool connection that took the parked session, while its owner may still
+  // drop it (dropHandedOver): Sequelize sets a connection up before the pool holds it.
+  let taken: Duplex | undefined
 
   class CoachPgClient extends EventEmitter {
     /** Read by Sequelize's pool to evict this connection. */
@@ -152,6 +155,7 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
           handed.stopWatching()
           this.#attach(handed.inner, handed.socket)
           this.#types = config.types
+          taken = handed.socket
           return
         }
         dropParked(handed)
@@ -327,20 +331,32 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
 
   // What Sequelize reads of the module: Client, types (parsers), native (unused).
   const module = { Client: CoachPgClient, types: pg.types, defaults: pg.defaults, native: null } as unknown as typeof pg
-  parkedEnders.set(module, async () => {
-    const left = parked
-    parked = undefined
-    if (left === undefined) return
-    // Nobody listens on it any more: an error while saying goodbye must not go unheard.
-    left.inner.on('error', () => {})
-    left.stopWatching()
-    await goodbye(left.inner, left.socket)
+  handOverEnds.set(module, {
+    end: async () => {
+      taken = undefined
+      const left = parked
+      parked = undefined
+      if (left === undefined) return
+      // Nobody listens on it any more: an error while saying goodbye must not go unheard.
+      left.inner.on('error', () => {})
+      left.stopWatching()
+      await goodbye(left.inner, left.socket)
+    },
+    drop: () => {
+      const socket = taken
+      taken = undefined
+      // Its client listens (Sequelize does, from before its set-up): the loss is heard there.
+      socket?.destroy()
+      const left = parked
+      parked = undefined
+      if (left !== undefined) dropParked(left)
+    }
   })
   return module
 }
 
 const HAND_TO_POOL = Symbol('handToPool')
-const parkedEnders = new WeakMap<object, () => Promise<void>>()
+const handOverEnds = new WeakMap<object, { end: () => Promise<void>, drop: () => void }>()
 
 interface Parked {
   inner: pg.Client
@@ -395,9 +411,20 @@ export function handToPool (connection: DedicatedConnection): boolean {
   return typeof hand === 'function' ? hand.call(connection) : false
 }
 
-/** Ends the session handed to `driver`'s pool by {@link handToPool} if the pool never took it. */
+/**
+ * Ends the session handed to `driver`'s pool by {@link handToPool} if the pool never took it, and
+ * forgets the pool connection that took it: call it once that connection's set-up is over.
+ */
 export async function endHandedOver (driver: typeof pg): Promise<void> {
-  await parkedEnders.get(driver)?.()
+  await handOverEnds.get(driver)?.end()
+}
+
+/**
+ * Drops the session handed to `driver`'s pool at once, parked or taken by a pool connection that
+ * is still being set up (a host silent since would hold that set-up until TCP keepalive gives up).
+ */
+export function dropHandedOver (driver: typeof pg): void {
+  handOverEnds.get(driver)?.drop()
 }
 
 // What a session is made of at login: a session opened with other settings is not handed on.

@@ -22,8 +22,12 @@ export interface TcpProxy {
   close: () => Promise<void>
 }
 
-/** A loopback TCP proxy to `target`: stands in for a database that comes up late or goes silent. */
-export async function startProxy (port: number, target: { host: string, port: number }): Promise<TcpProxy> {
+/**
+ * A loopback TCP proxy to `target`: stands in for a database that comes up late or goes silent.
+ * With `silenceOn`, the host goes silent by itself when a client sends bytes that match it
+ * (read as latin1), before they reach the server: silent from a chosen statement on.
+ */
+export async function startProxy (port: number, target: { host: string, port: number }, options: { silenceOn?: RegExp } = {}): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>()
   const pairs = new Set<{ client: net.Socket, upstream?: net.Socket }>()
   let silent = false
@@ -47,10 +51,18 @@ export async function startProxy (port: number, target: { host: string, port: nu
       s.on('close', () => pairs.delete(pair))
       s.on('error', () => { client.destroy(); upstream.destroy() })
     }
-    client.pipe(upstream).pipe(client)
+    if (options.silenceOn === undefined) client.pipe(upstream)
+    else {
+      const trigger = options.silenceOn
+      client.on('data', (chunk: Buffer) => {
+        if (!silent && trigger.test(chunk.toString('latin1'))) proxy.silence()
+        if (!silent) upstream.write(chunk)
+      })
+    }
+    upstream.pipe(client)
   })
   await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve))
-  return {
+  const proxy: TcpProxy = {
     silence: () => {
       silent = true
       for (const { client, upstream } of pairs) {
@@ -72,6 +84,7 @@ export async function startProxy (port: number, target: { host: string, port: nu
       await new Promise<void>(resolve => server.close(() => { resolve() }))
     }
   }
+  return proxy
 }
 
 /** A running {@link startGate}. */
