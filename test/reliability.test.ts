@@ -63,7 +63,9 @@ t.test('the database host goes silent: every request settles with a CoachDbError
   await Promise.all(Array.from({ length: 4 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.05)')))
 
   // Four queries in flight when the host goes silent, then four more that need a connection.
-  const inFlight = Array.from({ length: 4 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.3)'))
+  // Each sleeps 0.8 s (under the 1 s statement timeout): 50 ms later they still run, even if the
+  // event loop stalls meanwhile (another file of the batch starting PGlite blocks it ~0.35 s).
+  const inFlight = Array.from({ length: 4 }, async () => await app.db.sequelize.query('SELECT pg_sleep(0.8)'))
   await sleep(50)
   proxy.silence()
   const later = Array.from({ length: 4 }, async () => await User.count())

@@ -1,8 +1,9 @@
-import { fileTest } from './helpers/file-test.js'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type Test } from 'tap'
 import { ALONE, LONG, sharedFiles } from './helpers/shared-runner.js'
+import { fileTest, lendTo } from './helpers/file-test.js'
 
 const t = fileTest()
 
@@ -40,4 +41,25 @@ t.test('the runner\'s lists name shared files', async t => {
   const shared = sharedFiles()
   t.same([...ALONE].filter(file => !shared.includes(file)), [], 'ALONE')
   t.same(LONG.filter(file => !shared.includes(file)), [], 'LONG')
+})
+
+t.test('each import takes the t lent to it, and one that waits at its top level holds no one up', async t => {
+  const a = { name: 'a' } as unknown as Test
+  const b = { name: 'b' } as unknown as Test
+  const seen: Test[] = []
+  let release = (): void => {}
+  const first = lendTo(a, async () => { seen.push(fileTest()); await new Promise<void>(resolve => { release = resolve }) })
+  await lendTo(b, async () => { seen.push(fileTest()) })
+  t.equal(seen[0], a)
+  t.equal(seen[1], b, 'the second file ran while the first still waited')
+  release()
+  await first
+  t.not(fileTest(), a, 'nothing stays lent')
+})
+
+t.test('a shared file that never calls fileTest() fails, saying what to do', async t => {
+  await t.rejects(lendTo(t, async () => {}), /never called fileTest\(\): it cannot share a process; name it in package\.json tap\.include/)
+  await t.rejects(lendTo(t, async () => { throw new Error('import failed') }), /import failed/, 'an import error is the file\'s failure')
+  await lendTo(t, async () => { fileTest() })
+  t.pass('and the next file still gets its turn')
 })

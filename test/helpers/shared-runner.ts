@@ -71,9 +71,10 @@ function matches (pattern: string, path: string): boolean {
 }
 
 /**
- * Who runs which file. The batches of one tap run claim files in a directory named for that run
- * (tap's pid and start time, read from /proc); where there is no /proc, or a batch runs alone,
- * batch `index` of `count` takes every count-th file.
+ * Who runs which file. The batches of one tap run claim files in a directory named for that run:
+ * tap's pid and start time (from /proc; tap gives its test processes no id of the run). A parent
+ * that starts the same batch again (a shell, an editor) gets a new generation of that directory.
+ * Without /proc, batch `index` of `count` takes every count-th file.
  */
 function claimer (files: readonly string[], index: number, count: number): { claim: (file: string) => boolean, dynamic: boolean } {
   const run = runId()
@@ -86,18 +87,22 @@ function claimer (files: readonly string[], index: number, count: number): { cla
   for (const entry of readdirSync(base)) {
     try { if (Date.now() - statSync(join(base, entry)).mtimeMs > 86_400_000) rmSync(join(base, entry), { recursive: true, force: true }) } catch {}
   }
-  const dir = join(base, run)
-  mkdirSync(dir, { recursive: true })
-  const claim = (file: string): boolean => {
+  const made = (path: string): boolean => {
     try {
-      mkdirSync(join(dir, encodeURIComponent(file)))
+      mkdirSync(path)
       return true
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
       throw err
     }
   }
-  return { claim, dynamic: true }
+  let dir = ''
+  for (let generation = 0; dir === ''; generation++) {
+    const candidate = join(base, `${run}-${generation}`)
+    mkdirSync(candidate, { recursive: true })
+    if (made(join(candidate, `batch-${index}`))) dir = candidate
+  }
+  return { claim: file => made(join(dir, encodeURIComponent(file))), dynamic: true }
 }
 
 function runId (): string | undefined {
@@ -127,9 +132,10 @@ export function runBatch (index: number, count: number, jobs: number): void {
       if (claim(file)) return file
     }
   }
-  // tap's timeout (package.json, seconds) bounds each file; the process gets room for all of them.
+  // tap's timeout (package.json, seconds) bounds each file; the process gets five times that (a
+  // whole run takes under two minutes), so a handle a file leaks cannot keep a batch alive long.
   const perFile = Number(process.env.TAP_TIMEOUT ?? 120) * 1000
-  tap.setTimeout(perFile * files.length)
+  tap.setTimeout(perFile * 5)
   tap.jobs = 1
   const alone = async (t: Test): Promise<void> => {
     for (let file = next(true); file !== undefined; file = next(true)) {
