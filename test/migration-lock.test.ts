@@ -43,7 +43,9 @@ async function untilLockHeld (url: string): Promise<void> {
 t.test('eight replicas starting together run the initial migration exactly once', server, async t => {
   const db = await freshDatabase(t, { migrated: false })
   const logs = Array.from({ length: 8 }, () => captureLogs('info'))
-  const apps = logs.map(log => Fastify({ logger: log.logger }))
+  // Seven wait for the lock as long as the migration takes, which on a busy machine can pass
+  // Fastify's default pluginTimeout (10 s): replicas that migrate at start configure more.
+  const apps = logs.map(log => Fastify({ logger: log.logger, pluginTimeout: 60_000 }))
   t.teardown(async () => { await Promise.all(apps.map(async app => await app.close())) })
   const results = await Promise.allSettled(apps.map(async app => {
     await app.register(dbPlugin, { connectionString: db.url, migrate: true, pool: { max: 3 } })

@@ -11,12 +11,16 @@ export async function freshDatabase (t: Test, options: { migrated?: boolean } = 
   return db
 }
 
-/** A Fastify app with the plugin registered, `routes` added, and ready; closed at teardown. */
-export async function buildApp (t: Test, options: CoachDbOptions, logger: Record<string, unknown> | boolean = false, routes?: (app: FastifyInstance) => void): Promise<FastifyInstance> {
-  // Booting PGlite and migrating inside register takes several seconds on 2 busy cores (tap runs
-  // two files at once): give embedded apps the room an app on such a machine would configure.
+/**
+ * A Fastify app with the plugin registered, `routes` added, and ready; closed at teardown.
+ * `pluginTimeout` as an app on a busy machine would configure it (Fastify's default otherwise).
+ */
+export async function buildApp (t: Test, options: CoachDbOptions, logger: Record<string, unknown> | boolean = false, routes?: (app: FastifyInstance) => void, pluginTimeout?: number): Promise<FastifyInstance> {
+  // Booting PGlite and migrating inside register takes several seconds on 2 busy cores (a dozen
+  // test files at once): give embedded apps the room an app on such a machine would configure.
   const embedded = typeof options.connectionString === 'string' && options.connectionString.startsWith('pglite:')
-  const app = Fastify({ logger, ...(embedded ? { pluginTimeout: 60_000 } : {}) })
+  const timeout = pluginTimeout ?? (embedded ? 60_000 : undefined)
+  const app = Fastify({ logger, ...(timeout !== undefined ? { pluginTimeout: timeout } : {}) })
   t.teardown(async () => { await app.close() })
   await app.register(dbPlugin, options)
   routes?.(app)
