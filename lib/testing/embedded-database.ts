@@ -60,12 +60,25 @@ let probe: Promise<boolean> | undefined
 
 // One TCP probe per process: every test file asks, the answer does not change meanwhile.
 async function listening (host: string, port: number): Promise<boolean> {
-  probe ??= new Promise<boolean>(resolve => {
-    const socket = connect({ host, port, timeout: 1_000 })
-    const done = (up: boolean): void => { socket.destroy(); resolve(up) }
+  probe ??= serverListening(host, port)
+  return await probe
+}
+
+/** Whether a TCP connection to host:port opens (internal; exported for its test). */
+export async function serverListening (host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return await new Promise<boolean>(resolve => {
+    const socket = connect({ host, port, timeout: timeoutMs })
+    let answered = false
+    const done = (up: boolean): void => {
+      if (answered) return
+      answered = true
+      socket.destroy()
+      resolve(up)
+    }
     socket.once('connect', () => { done(true) })
-    socket.once('timeout', () => { done(false) })
+    // After a blocked event loop the timer and the connect come due together, and Node runs
+    // timers first: decide after the I/O of this turn, so a connect that did happen is seen.
+    socket.once('timeout', () => { setImmediate(() => { done(false) }) })
     socket.once('error', () => { done(false) })
   })
-  return await probe
 }
