@@ -6,6 +6,7 @@ import type { Migrator } from './migrator/migrator.js'
 import type { HealthRoutesOptions } from './types.js'
 import { poolFigures, type PoolFigures } from './connection/sequelize-internals.js'
 import { DEFAULT_HEALTH_TIMEOUT_MS } from './defaults.js'
+import { deadline, type Deadline } from './deadline.js'
 
 export type { PoolFigures } from './connection/sequelize-internals.js'
 
@@ -119,15 +120,15 @@ async function readVectorVersion (sequelize: Sequelize): Promise<string | null> 
 // The query itself goes on after the deadline (pg cannot cancel it from here) and returns its
 // connection when done; only the caller stops waiting.
 async function bounded<T> (work: Promise<T>, remainingMs: number, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
+  let timer: Deadline | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new HealthTimeout(`no answer from the database within ${timeoutMs} ms`)) }, Math.max(0, remainingMs))
+    timer = deadline(Math.max(0, remainingMs), () => { reject(new HealthTimeout(`no answer from the database within ${timeoutMs} ms`)) })
   })
   work.catch(() => {})
   try {
     return await Promise.race([work, timeout])
   } finally {
-    clearTimeout(timer)
+    timer?.cancel()
   }
 }
 

@@ -1,6 +1,7 @@
 import { StartupTimeoutError } from './errors.js'
 import type { Logger } from './logger.js'
 import { FASTIFY_PLUGIN_TIMEOUT_MS } from './defaults.js'
+import { deadline, type Deadline } from './deadline.js'
 
 /** What start-up is doing, named in the error when the budget runs out. */
 export type StartupStep = 'reading the secret' | 'connecting to the database' | 'waiting for the migration lock' | 'running migrations' | 'starting'
@@ -31,12 +32,12 @@ export async function withinStartupBudget<T> (
   let current: StartupStep = 'starting'
   const running = work(controller.signal, (name) => { current = name })
   if (budget === undefined) return await running
-  let timer: NodeJS.Timeout | undefined
+  let timer: Deadline | undefined
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
+    timer = deadline(budget, () => {
       controller.abort()
       reject(startupTimeout(current, pluginTimeout ?? FASTIFY_PLUGIN_TIMEOUT_MS, budget))
-    }, budget)
+    })
   })
   try {
     return await Promise.race([running, expired])
@@ -47,7 +48,7 @@ export async function withinStartupBudget<T> (
     }
     throw err
   } finally {
-    clearTimeout(timer)
+    timer?.cancel()
   }
 }
 

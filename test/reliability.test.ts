@@ -117,6 +117,18 @@ t.test('all pool connections killed mid-traffic: later requests succeed and none
   t.same([...new Set(after)], [200], 'requests after the kill all succeed')
 })
 
+t.test('queryTimeoutMs: an answer that arrived in time is not failed because the event loop was busy', needsServer('the answer must arrive while this process is blocked, and PGlite runs in it'), async t => {
+  const app = await buildApp(t, { connectionString: db.url, queryTimeoutMs: 200 })
+  await app.db.sequelize.query('SELECT 1')
+  const answer = app.db.sequelize.query('SELECT 42 AS answer', { plain: true })
+  // Sent; then the process is busy past the bound (a long GC, a CPU-bound handler) while the
+  // server answers. Timers run before I/O in the next turn: a bare timer failed the query.
+  await new Promise(resolve => setImmediate(resolve))
+  const until = Date.now() + 600
+  while (Date.now() < until) {}
+  t.same(await answer, { answer: 42 })
+})
+
 t.test('statementTimeoutMs stops a runaway query', needsServer('PGlite cannot cancel a running statement'), async t => {
   const app = await buildApp(t, { connectionString: db.url, statementTimeoutMs: 200 })
   const err = await app.db.sequelize.query('SELECT pg_sleep(5)').catch((e: unknown) => e)

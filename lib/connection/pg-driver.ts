@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import pg from 'pg'
 import { QueryTimeoutError } from '../errors.js'
 import { DEFAULT_KEEPALIVE_DELAY_MS } from '../defaults.js'
+import { deadline } from '../deadline.js'
 import type { CredentialProvider } from '../credentials/provider.js'
 import type { Logger } from '../logger.js'
 
@@ -292,19 +293,19 @@ export function createPgDriver (settings: PgDriverSettings): typeof pg {
       const limit = settings.queryTimeoutMs
       if (limit <= 0) return await query
       let timedOut = false
-      const timer = setTimeout(() => {
+      const timer = deadline(limit, () => {
         timedOut = true
         this._invalid = true
         // Cancelling needs the same silent host; dropping the socket frees the connection now.
         this.#socket?.destroy()
-      }, limit)
+      })
       try {
         return await query
       } catch (err) {
         if (timedOut) throw new QueryTimeoutError(limit, err)
         throw err
       } finally {
-        clearTimeout(timer)
+        timer.cancel()
       }
     }
 

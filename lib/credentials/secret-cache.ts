@@ -1,3 +1,5 @@
+import { deadline, type Deadline } from '../deadline.js'
+
 /** Options of {@link SecretCache}. */
 export interface SecretCacheOptions<T> {
   /** Fetches the value (one network read). */
@@ -41,12 +43,12 @@ export class SecretCache<T> {
     const { staleWaitMs } = this.#options
     if (previous === undefined || staleWaitMs === undefined) return await this.#expiredRead
     // A slow or stalled endpoint costs a new connection at most staleWaitMs, never an outage.
-    let timer: NodeJS.Timeout | undefined
-    const stale = new Promise<T>(resolve => { timer = setTimeout(() => { resolve(previous) }, staleWaitMs) })
+    let timer: Deadline | undefined
+    const stale = new Promise<T>(resolve => { timer = deadline(staleWaitMs, () => { resolve(previous) }) })
     try {
       return await Promise.race([this.#expiredRead, stale])
     } finally {
-      clearTimeout(timer)
+      timer?.cancel()
     }
   }
 

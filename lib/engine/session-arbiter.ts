@@ -1,3 +1,4 @@
+import { deadline, type Deadline } from '../deadline.js'
 import type { PGliteHandle } from './pglite-handle.js'
 import type { Logger } from '../logger.js'
 import {
@@ -60,7 +61,7 @@ export class SessionArbiter {
   private owner: ArbiterClient | undefined
   private queue: ArbiterClient[] = []
   private pumping: Promise<void> | undefined
-  private waitTimer: NodeJS.Timeout | undefined
+  private waitTimer: Deadline | undefined
 
   constructor (private readonly db: PGliteHandle, private readonly options: SessionArbiterOptions) {}
 
@@ -199,16 +200,15 @@ export class SessionArbiter {
       return
     }
     if (this.waitTimer !== undefined) return
-    this.waitTimer = setTimeout(() => {
+    this.waitTimer = deadline(this.options.idleInTransactionWaitMs, () => {
       this.waitTimer = undefined
       this.failWaiting()
-    }, this.options.idleInTransactionWaitMs)
-    this.waitTimer.unref()
+    }, { unref: true })
   }
 
   private clearWaitTimer (): void {
     if (this.waitTimer === undefined) return
-    clearTimeout(this.waitTimer)
+    this.waitTimer.cancel()
     this.waitTimer = undefined
   }
 

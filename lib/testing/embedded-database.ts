@@ -4,6 +4,7 @@ import { Migrator } from '../migrator/migrator.js'
 import { loadFixtures } from '../fixtures/load.js'
 import { startEmbedded } from '../engine/index.js'
 import { withSequelize } from '../connection/with-sequelize.js'
+import { deadline } from '../deadline.js'
 
 /** What {@link createEmbeddedTestDatabase} returns: the same shape as `createTestDatabase`'s. */
 export interface EmbeddedTestDatabase {
@@ -67,18 +68,16 @@ async function listening (host: string, port: number): Promise<boolean> {
 /** Whether a TCP connection to host:port opens (internal; exported for its test). */
 export async function serverListening (host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
   return await new Promise<boolean>(resolve => {
-    const socket = connect({ host, port, timeout: timeoutMs })
-    let answered = false
+    const socket = connect({ host, port })
+    // Not the socket's own timeout: after a blocked event loop it would fire before a connect
+    // that did happen is seen (lib/deadline.ts).
+    const timer = deadline(timeoutMs, () => { done(false) })
     const done = (up: boolean): void => {
-      if (answered) return
-      answered = true
+      timer.cancel()
       socket.destroy()
       resolve(up)
     }
     socket.once('connect', () => { done(true) })
-    // After a blocked event loop the timer and the connect come due together, and Node runs
-    // timers first: decide after the I/O of this turn, so a connect that did happen is seen.
-    socket.once('timeout', () => { setImmediate(() => { done(false) }) })
     socket.once('error', () => { done(false) })
   })
 }
