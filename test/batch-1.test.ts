@@ -1,3 +1,3 @@
 import { runBatch } from './helpers/shared-runner.js'
 
-runBatch(0, 3, 4)
+runBatch(0, 3, 3)

@@ -1,3 +1,3 @@
 import { runBatch } from './helpers/shared-runner.js'
 
-runBatch(2, 3, 4)
+runBatch(2, 3, 3)

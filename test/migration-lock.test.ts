@@ -4,6 +4,7 @@ import pg from 'pg'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import dbPlugin, { MigrationError, Migrator } from '../lib/index.js'
+import { Sequelize } from 'sequelize-typescript'
 import { freshDatabase } from './helpers/app.js'
 import { captureLogs } from './helpers/log-capture.js'
 import { sequelizeFor, testMigrations } from './helpers/migrator.js'
@@ -51,7 +52,7 @@ t.test('eight replicas starting together run the initial migration exactly once'
     await app.register(dbPlugin, { connectionString: db.url, migrate: true, pool: { max: 3 } })
     await app.ready()
   }))
-  t.same(results.map(r => r.status), Array(8).fill('fulfilled'), 'all eight became ready')
+  t.same(results.map(r => r.status === 'fulfilled' ? r.status : String((r as PromiseRejectedResult).reason)), Array(8).fill('fulfilled'), 'all eight became ready')
   const appliers = logs.filter(log => /applied 1 migration/.test(log.text()))
   t.equal(appliers.length, 1, 'one replica applied it')
   t.equal(logs.filter(log => /database schema is up to date/.test(log.text())).length, 7, 'the others found it done')
@@ -133,6 +134,24 @@ t.test('the lock\'s session killed mid-migration: the migration is not recorded 
   t.equal((err as MigrationError).code, 'ERR_COACH_DB_MIGRATION_LOCK_LOST')
   t.match((err as Error).message, /The migration lock was lost/)
   t.same(await queryRows(db.url, "SELECT to_regclass('public.slow_table') AS t"), [{ t: null }], 'its table was rolled back')
+  t.same(await queryRows(db.url, 'SELECT name FROM schema_migrations'), [], 'no meta row')
+})
+
+t.test('an app\'s own Sequelize: the lock\'s session killed mid-migration fails the run, not the process', server, async t => {
+  // The lock's connection is then a plain pg.Client, idle while the migration runs on the pool:
+  // pg reports its end as an 'error' event, which unheard is an uncaught exception.
+  const db = await freshDatabase(t, { migrated: false })
+  const gate = await closedGate(t, db.url)
+  const sequelize = new Sequelize(db.url, { dialect: 'postgres', logging: false })
+  t.teardown(async () => { await sequelize.close() })
+  const holding = new Migrator(sequelize, { migrationsDir: SLOW }).up().catch((e: unknown) => e)
+  await untilLockHeld(db.url)
+  const killed = await queryRows(db.url, `SELECT pg_terminate_backend(pid) AS killed FROM pg_locks WHERE ${MIGRATION_LOCK}`)
+  t.same(killed, [{ killed: true }])
+  await sleep(200)
+  await gate.open()
+  const err = await holding
+  t.equal((err as MigrationError).code, 'ERR_COACH_DB_MIGRATION_LOCK_LOST')
   t.same(await queryRows(db.url, 'SELECT name FROM schema_migrations'), [], 'no meta row')
 })
 

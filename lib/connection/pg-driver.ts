@@ -505,6 +505,10 @@ export function replicaOpenersOf (owner: object): NodeOpener[] {
 export function driverOpener (driver: typeof pg, config: pg.ClientConfig): ConnectionOpener {
   return async () => {
     const client = new driver.Client(config)
+    // A session that ends while idle (terminated, failover) is reported as an 'error' event; unheard
+    // it would be an uncaught exception. The owner learns of it from its next query (the lock's
+    // holder through assertHeld), so hearing it is enough.
+    client.on('error', () => {})
     try {
       await client.connect()
     } catch (err) {
