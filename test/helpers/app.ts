@@ -11,16 +11,12 @@ export async function freshDatabase (t: Test, options: { migrated?: boolean } = 
   return db
 }
 
-/**
- * A Fastify app with the plugin registered, `routes` added, and ready; closed at teardown.
- * `pluginTimeout` as an app on a busy machine would configure it (Fastify's default otherwise).
- */
+/** A Fastify app with the plugin registered, `routes` added, and ready; closed at teardown. */
 export async function buildApp (t: Test, options: CoachDbOptions, logger: Record<string, unknown> | boolean = false, routes?: (app: FastifyInstance) => void, pluginTimeout?: number): Promise<FastifyInstance> {
-  // Booting PGlite and migrating inside register takes several seconds on 2 busy cores (a dozen
-  // test files at once): give embedded apps the room an app on such a machine would configure.
-  const embedded = typeof options.connectionString === 'string' && options.connectionString.startsWith('pglite:')
-  const timeout = pluginTimeout ?? (embedded ? 60_000 : undefined)
-  const app = Fastify({ logger, ...(timeout !== undefined ? { pluginTimeout: timeout } : {}) })
+  // Booting PGlite, or migrating, inside register takes several seconds on 2 busy cores (a dozen
+  // test files at once): give apps the room an app on such a machine would configure. The tests
+  // about the bound itself build their own app (test/startup-timeout.test.ts).
+  const app = Fastify({ logger, pluginTimeout: pluginTimeout ?? 60_000 })
   t.teardown(async () => { await app.close() })
   // The health check's default bound (2 s) has passed under the suite's load (a dozen files at
   // once on 2 cores); tests about the bound pass their own.
