@@ -11,6 +11,7 @@ import type { PoolOptions } from '../types.js'
 import { staticCredentials, type CredentialProvider } from '../credentials/provider.js'
 import { createPgDriver, driverOpener, dropHandedOver, endHandedOver, handToPool, registerConnectionOpener, registerReplicaOpeners, type ConnectionOpener, type DedicatedConnection } from './pg-driver.js'
 import { explainAcquireFailures } from './sequelize-internals.js'
+import { deadline, type Deadline } from '../deadline.js'
 import { tlsOptionsFor } from './tls.js'
 import { DEFAULT_CONNECT_TIMEOUT_MS, defaultQueryTimeoutMs } from '../defaults.js'
 
@@ -160,9 +161,9 @@ export async function openSequelize<T extends DedicatedConnection> (options: Cre
   }
   const finishHandOver = async (graceMs: number): Promise<void> => {
     if (handing !== undefined) {
-      let timer: NodeJS.Timeout | undefined
-      const late = await Promise.race([handing.then(() => false), new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(true) }, graceMs) })])
-      clearTimeout(timer)
+      let timer: Deadline | undefined
+      const late = await Promise.race([handing.then(() => false), new Promise<boolean>(resolve => { timer = deadline(graceMs, () => { resolve(true) }) })])
+      timer?.cancel()
       if (late) {
         dropped = true
         dropHandedOver(driver.driver)
